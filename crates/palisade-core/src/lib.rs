@@ -1,0 +1,14 @@
+//! Palisade's shared vocabulary: documents with positions ([`node`], [`yaml`]),
+//! findings ([`finding`]), reports and their writers ([`report`], [`output`]),
+//! configuration ([`config`]) and secret detection with redaction ([`secrets`]).
+//!
+//! No I/O happens here: callers read files and hand over text.
+
+pub mod finding;
+pub mod node;
+pub mod report;
+pub mod yaml;
+
+pub use finding::{Finding, Location, References, ResourceRef, RuleMeta, Severity};
+pub use node::{Node, Path, Pos, Seg, Value};
+pub use report::{Diagnostic, Report};

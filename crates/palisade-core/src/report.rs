@@ -1,0 +1,171 @@
+//! A scan's result: findings, what was suppressed and why, and input problems.
+
+use crate::finding::{Finding, RuleMeta, Severity};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// The version of the JSON report format. Bumped on any incompatible change;
+/// documented in `docs/json-report.md`.
+pub const JSON_SCHEMA_VERSION: &str = "1.0";
+
+/// A problem with the input or the configuration, not with the scanned objects.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Diagnostic {
+    /// File the problem is in (`<stdin>` for standard input).
+    pub file: String,
+    /// 1-based line (0 when unknown).
+    pub line: u32,
+    /// 1-based column (0 when unknown).
+    pub column: u32,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.line > 0 {
+            write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+        } else {
+            write!(f, "{}: {}", self.file, self.message)
+        }
+    }
+}
+
+/// What silenced a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum SuppressedBy {
+    /// A `palisade.dev/ignore` annotation.
+    Annotation {
+        /// The reason given.
+        reason: String,
+    },
+    /// An exception in `palisade.yaml`.
+    Config {
+        /// The reason given.
+        reason: String,
+        /// Line of the exception in the configuration file.
+        line: u32,
+    },
+    /// A fingerprint in the baseline file.
+    Baseline,
+}
+
+/// A finding that a suppression silenced: kept, and counted in every summary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Suppressed {
+    /// The finding.
+    #[serde(flatten)]
+    pub finding: Finding,
+    /// What silenced it.
+    pub suppressed_by: SuppressedBy,
+}
+
+/// A suppression that did nothing or no longer applies.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct SuppressionNotice {
+    /// `expired` or `unmatched`.
+    pub kind: NoticeKind,
+    /// Where the suppression is written (config file or object).
+    pub file: String,
+    /// Line of the suppression.
+    pub line: u32,
+    /// What it says.
+    pub message: String,
+}
+
+/// The kind of a [`SuppressionNotice`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NoticeKind {
+    /// Its expiry date has passed; it no longer suppresses anything.
+    Expired,
+    /// It matched no finding.
+    Unmatched,
+}
+
+/// Counts shown in every summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Files read.
+    pub files: usize,
+    /// Kubernetes objects scanned.
+    pub resources: usize,
+    /// Unsuppressed findings by severity.
+    pub findings: BTreeMap<Severity, usize>,
+    /// Total unsuppressed findings.
+    pub total: usize,
+    /// Suppressed findings, by what suppressed them.
+    pub suppressed: BTreeMap<String, usize>,
+    /// Input diagnostics.
+    pub input_errors: usize,
+}
+
+/// The result of a scan.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    /// Unsuppressed findings, sorted by file, line, rule.
+    pub findings: Vec<Finding>,
+    /// Suppressed findings.
+    pub suppressed: Vec<Suppressed>,
+    /// Input and configuration problems.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Expired or unmatched suppressions.
+    pub notices: Vec<SuppressionNotice>,
+    /// Files read.
+    pub files: usize,
+    /// Objects scanned.
+    pub resources: usize,
+    /// Metadata of the rules that ran (for SARIF and JUnit).
+    #[serde(skip)]
+    pub rules: Vec<RuleMeta>,
+}
+
+impl Report {
+    /// Sorts findings into their stable order.
+    pub fn sort(&mut self) {
+        let key = |f: &Finding| {
+            (
+                f.location.file.clone(),
+                f.location.line,
+                f.location.column,
+                f.rule.clone(),
+                f.fingerprint.clone(),
+            )
+        };
+        self.findings.sort_by_key(key);
+        self.suppressed.sort_by_key(|s| key(&s.finding));
+        self.diagnostics.sort();
+        self.notices.sort();
+    }
+
+    /// The summary counts.
+    pub fn summary(&self) -> Summary {
+        let mut findings = BTreeMap::new();
+        for f in &self.findings {
+            *findings.entry(f.severity).or_insert(0) += 1;
+        }
+        let mut suppressed = BTreeMap::new();
+        for s in &self.suppressed {
+            let k = match s.suppressed_by {
+                SuppressedBy::Annotation { .. } => "annotation",
+                SuppressedBy::Config { .. } => "config",
+                SuppressedBy::Baseline => "baseline",
+            };
+            *suppressed.entry(k.to_owned()).or_insert(0) += 1;
+        }
+        Summary {
+            files: self.files,
+            resources: self.resources,
+            total: self.findings.len(),
+            findings,
+            suppressed,
+            input_errors: self.diagnostics.len(),
+        }
+    }
+
+    /// Whether an unsuppressed finding at or above `threshold` remains.
+    pub fn fails(&self, threshold: Severity) -> bool {
+        self.findings.iter().any(|f| f.severity >= threshold)
+    }
+}
