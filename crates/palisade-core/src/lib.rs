@@ -4,6 +4,7 @@
 //!
 //! No I/O happens here: callers read files and hand over text.
 
+pub mod config;
 pub mod finding;
 pub mod node;
 pub mod report;

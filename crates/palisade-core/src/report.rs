@@ -64,7 +64,7 @@ pub struct Suppressed {
 /// A suppression that did nothing or no longer applies.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct SuppressionNotice {
-    /// `expired` or `unmatched`.
+    /// `expired`, `unmatched` or `invalid`.
     pub kind: NoticeKind,
     /// Where the suppression is written (config file or object).
     pub file: String,
@@ -82,6 +82,8 @@ pub enum NoticeKind {
     Expired,
     /// It matched no finding.
     Unmatched,
+    /// It could not be read (no reason, bad date, unknown rule).
+    Invalid,
 }
 
 /// Counts shown in every summary.
