@@ -109,13 +109,20 @@ impl Exception {
     pub fn matches(&self, rule: &str, namespace: Option<&str>, kind: &str, name: &str) -> bool {
         let rule_ok = self.rules.iter().any(|r| r == "*" || r == rule);
         let g = |m: &Option<GlobMatcher>, v: &str| m.as_ref().is_none_or(|m| m.is_match(v));
-        rule_ok && g(&self.namespace, namespace.unwrap_or("")) && g(&self.kind, kind) && g(&self.name, name)
+        rule_ok
+            && g(&self.namespace, namespace.unwrap_or(""))
+            && g(&self.kind, kind)
+            && g(&self.name, name)
     }
 
     /// A short description for notices.
     pub fn describe(&self) -> String {
         let mut parts = vec![format!("rules={}", self.rules.join(","))];
-        for (k, m) in [("namespace", &self.namespace), ("kind", &self.kind), ("name", &self.name)] {
+        for (k, m) in [
+            ("namespace", &self.namespace),
+            ("kind", &self.kind),
+            ("name", &self.name),
+        ] {
             if let Some(m) = m {
                 parts.push(format!("{k}={}", m.glob().glob()));
             }
@@ -195,7 +202,11 @@ fn is_rule_id(s: &str) -> bool {
 impl Config {
     /// Parses and validates a configuration text. `known_rule` says whether a
     /// rule ID exists, so that typos are caught.
-    pub fn parse(file: &str, text: &str, known_rule: &dyn Fn(&str) -> bool) -> Result<Config, ConfigError> {
+    pub fn parse(
+        file: &str,
+        text: &str,
+        known_rule: &dyn Fn(&str) -> bool,
+    ) -> Result<Config, ConfigError> {
         let cx = Ctx { file };
         let root = yaml::parse_one(text).map_err(|e| ConfigError {
             file: file.to_owned(),
@@ -221,7 +232,11 @@ impl Config {
                     for e in cx.map(&top.value, "rules")? {
                         match e.key.as_str() {
                             "disable" => {
-                                for (i, id) in cx.strings(&e.value, "rules.disable")?.into_iter().enumerate() {
+                                for (i, id) in cx
+                                    .strings(&e.value, "rules.disable")?
+                                    .into_iter()
+                                    .enumerate()
+                                {
                                     let n = e.value.items().get(i).unwrap_or(&e.value);
                                     check_rule(n, &id, false)?;
                                     cfg.disabled.push(id);
@@ -231,11 +246,20 @@ impl Config {
                                 for s in cx.map(&e.value, "rules.severity")? {
                                     check_rule(&Node::null(s.key_pos), &s.key, false)?;
                                     let v = cx.string(&s.value, "a severity")?;
-                                    let sev = v.parse::<Severity>().map_err(|err| cx.err(s.value.pos, err.to_string()))?;
+                                    let sev = v
+                                        .parse::<Severity>()
+                                        .map_err(|err| cx.err(s.value.pos, err.to_string()))?;
                                     cfg.severity.insert(s.key.clone(), sev);
                                 }
                             }
-                            other => return Err(cx.err(e.key_pos, format!("unknown key rules.{other} (expected disable, severity)"))),
+                            other => {
+                                return Err(cx.err(
+                                    e.key_pos,
+                                    format!(
+                                        "unknown key rules.{other} (expected disable, severity)"
+                                    ),
+                                ));
+                            }
                         }
                     }
                 }
@@ -249,21 +273,31 @@ impl Config {
                                     .map(|r| r.trim_end_matches('/').to_owned())
                                     .collect();
                             }
-                            other => return Err(cx.err(e.key_pos, format!("unknown key images.{other} (expected allowedRegistries)"))),
+                            other => {
+                                return Err(cx.err(
+                                    e.key_pos,
+                                    format!(
+                                        "unknown key images.{other} (expected allowedRegistries)"
+                                    ),
+                                ));
+                            }
                         }
                     }
                 }
                 "severityThreshold" => {
                     let v = cx.string(&top.value, "severityThreshold")?;
-                    cfg.severity_threshold =
-                        Some(v.parse::<Severity>().map_err(|err| cx.err(top.value.pos, err.to_string()))?);
+                    cfg.severity_threshold = Some(
+                        v.parse::<Severity>()
+                            .map_err(|err| cx.err(top.value.pos, err.to_string()))?,
+                    );
                 }
                 "exceptions" => {
                     let Some(items) = top.value.as_seq() else {
                         return Err(cx.err(top.value.pos, "exceptions must be a list"));
                     };
                     for item in items {
-                        cfg.exceptions.push(parse_exception(&cx, item, &check_rule)?);
+                        cfg.exceptions
+                            .push(parse_exception(&cx, item, &check_rule)?);
                     }
                 }
                 other => {
@@ -304,12 +338,18 @@ fn parse_exception(
             "namespace" => ex.namespace = Some(cx.glob(&e.value, "namespace")?),
             "kind" => ex.kind = Some(cx.glob(&e.value, "kind")?),
             "name" => ex.name = Some(cx.glob(&e.value, "name")?),
-            "reason" => ex.reason = cx.string(&e.value, "reason")?.trim().to_owned(),
+            "reason" => cx
+                .string(&e.value, "reason")?
+                .trim()
+                .clone_into(&mut ex.reason),
             "expires" => {
                 let v = cx.string(&e.value, "expires")?;
-                ex.expires = Some(
-                    Date::parse(&v).ok_or_else(|| cx.err(e.value.pos, format!("expires: {v:?} is not a date (YYYY-MM-DD)")))?,
-                );
+                ex.expires = Some(Date::parse(&v).ok_or_else(|| {
+                    cx.err(
+                        e.value.pos,
+                        format!("expires: {v:?} is not a date (YYYY-MM-DD)"),
+                    )
+                })?);
             }
             other => {
                 return Err(cx.err(
@@ -325,7 +365,11 @@ fn parse_exception(
     if ex.reason.is_empty() {
         return Err(cx.err(item.pos, "exception needs a `reason`"));
     }
-    if ex.namespace.is_none() && ex.kind.is_none() && ex.name.is_none() && ex.rules.iter().any(|r| r == "*") {
+    if ex.namespace.is_none()
+        && ex.kind.is_none()
+        && ex.name.is_none()
+        && ex.rules.iter().any(|r| r == "*")
+    {
         return Err(cx.err(
             item.pos,
             "exception for every rule must name a namespace, kind or name (use rules.disable to turn rules off)",

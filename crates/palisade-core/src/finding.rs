@@ -276,7 +276,7 @@ pub fn fingerprint(rule: &str, resource: &ResourceRef, path: &str, discriminator
     let mut h = Sha256::new();
     for part in [
         rule,
-        &resource.api_version.split('/').next().unwrap_or_default().to_owned(),
+        resource.api_version.split('/').next().unwrap_or_default(),
         &resource.kind,
         resource.namespace.as_deref().unwrap_or(""),
         &resource.name,

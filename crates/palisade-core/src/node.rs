@@ -165,6 +165,11 @@ impl Node {
         self.as_seq().unwrap_or(&[])
     }
 
+    /// The items of the sequence under `key`, or nothing.
+    pub fn list(&self, key: &str) -> &[Node] {
+        self.get(key).map_or(&[], Node::items)
+    }
+
     /// The entries of a mapping, or nothing.
     pub fn entries(&self) -> &[Entry] {
         self.as_map().unwrap_or(&[])
@@ -182,7 +187,9 @@ impl Node {
     pub fn is_null(&self) -> bool {
         match &self.value {
             Value::Null => true,
-            Value::Scalar(s) => s.plain && matches!(s.text.as_str(), "null" | "Null" | "NULL" | "~"),
+            Value::Scalar(s) => {
+                s.plain && matches!(s.text.as_str(), "null" | "Null" | "NULL" | "~")
+            }
             _ => false,
         }
     }
@@ -343,7 +350,8 @@ impl fmt::Display for Path {
             match seg {
                 Seg::Key(k) => {
                     let simple = !k.is_empty()
-                        && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$');
+                        && k.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$');
                     if simple {
                         if i > 0 {
                             f.write_str(".")?;
@@ -367,7 +375,10 @@ mod tests {
     #[test]
     fn path_display_quotes_keys_with_dots() {
         let p = Path::keys("metadata.annotations").key("palisade.dev/ignore");
-        assert_eq!(p.to_string(), r#"metadata.annotations["palisade.dev/ignore"]"#);
+        assert_eq!(
+            p.to_string(),
+            r#"metadata.annotations["palisade.dev/ignore"]"#
+        );
         let p = Path::keys("spec.containers").index(2).key("image");
         assert_eq!(p.to_string(), "spec.containers[2].image");
     }
@@ -375,7 +386,10 @@ mod tests {
     #[test]
     fn ints_and_bools_follow_kubernetes_decoding() {
         let n = |t: &str, plain| Node {
-            value: Value::Scalar(Scalar { text: t.into(), plain }),
+            value: Value::Scalar(Scalar {
+                text: t.into(),
+                plain,
+            }),
             pos: Pos::default(),
         };
         assert_eq!(n("0x10", true).as_i64(), Some(16));

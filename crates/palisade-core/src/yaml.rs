@@ -121,12 +121,10 @@ impl Builder {
 
     fn event(&mut self, ev: Event<'_>, span: Span) -> Result<(), YamlError> {
         match ev {
-            Event::Nothing | Event::StreamStart | Event::StreamEnd => {}
+            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => {}
             Event::DocumentStart(_) => {
                 self.anchors.clear();
                 self.nodes = 0;
-            }
-            Event::DocumentEnd => {
             }
             Event::Alias(id) => {
                 let Some(node) = self.anchors.get(&id).cloned() else {
@@ -223,7 +221,8 @@ impl Builder {
         let err_dup = |b: &Self, key: &str| b.err(span, format!("duplicate mapping key {key:?}"));
         match self.stack.last_mut() {
             None => {
-                self.docs.push(if node.is_null() { None } else { Some(node) });
+                self.docs
+                    .push(if node.is_null() { None } else { Some(node) });
             }
             Some(Frame::Seq { items, .. }) => items.push(node),
             Some(Frame::Map { entries, key, .. }) => match key.take() {
@@ -293,7 +292,12 @@ fn count_nodes(n: &Node) -> usize {
     match &n.value {
         Value::Null | Value::Scalar(_) => 1,
         Value::Seq(items) => 1 + items.iter().map(count_nodes).sum::<usize>(),
-        Value::Map(entries) => 1 + entries.iter().map(|e| 1 + count_nodes(&e.value)).sum::<usize>(),
+        Value::Map(entries) => {
+            1 + entries
+                .iter()
+                .map(|e| 1 + count_nodes(&e.value))
+                .sum::<usize>()
+        }
     }
 }
 
@@ -312,9 +316,19 @@ mod tests {
 
     #[test]
     fn json_is_read_with_positions() {
-        let n = parse_one("{\"kind\": \"Pod\",\n \"spec\": {\"hostPID\": true}}").unwrap().unwrap();
+        let n = parse_one("{\"kind\": \"Pod\",\n \"spec\": {\"hostPID\": true}}")
+            .unwrap()
+            .unwrap();
         assert_eq!(n.at(&["spec", "hostPID"]).unwrap().as_bool(), Some(true));
-        assert_eq!(n.get("spec").unwrap().entry("hostPID").unwrap().key_pos.line, 2);
+        assert_eq!(
+            n.get("spec")
+                .unwrap()
+                .entry("hostPID")
+                .unwrap()
+                .key_pos
+                .line,
+            2
+        );
     }
 
     #[test]
@@ -325,7 +339,9 @@ mod tests {
 
     #[test]
     fn merge_keys_and_aliases() {
-        let n = parse_one("base: &b {x: 1, y: 2}\nd:\n  <<: *b\n  y: 3\n").unwrap().unwrap();
+        let n = parse_one("base: &b {x: 1, y: 2}\nd:\n  <<: *b\n  y: 3\n")
+            .unwrap()
+            .unwrap();
         let d = n.get("d").unwrap();
         assert_eq!(d.get("x").unwrap().as_i64(), Some(1));
         assert_eq!(d.get("y").unwrap().as_i64(), Some(3));

@@ -76,7 +76,10 @@ impl Loader {
             if p.as_os_str() == "-" {
                 let mut text = String::new();
                 let stdin = std::io::stdin();
-                let res = stdin.lock().take(MAX_FILE_BYTES + 1).read_to_string(&mut text);
+                let res = stdin
+                    .lock()
+                    .take(MAX_FILE_BYTES + 1)
+                    .read_to_string(&mut text);
                 out.files += 1;
                 match res {
                     Ok(n) if n as u64 > MAX_FILE_BYTES => out.diagnostics.push(diag(
@@ -86,9 +89,12 @@ impl Loader {
                         format!("input larger than {MAX_FILE_BYTES} bytes; refused"),
                     )),
                     Ok(_) => out.extend(load_str("<stdin>", &text)),
-                    Err(e) => out
-                        .diagnostics
-                        .push(diag("<stdin>", 0, 0, format!("cannot read standard input: {e}"))),
+                    Err(e) => out.diagnostics.push(diag(
+                        "<stdin>",
+                        0,
+                        0,
+                        format!("cannot read standard input: {e}"),
+                    )),
                 }
                 continue;
             }
@@ -163,7 +169,8 @@ pub fn load_file(path: &FsPath) -> LoadOutcome {
             return out;
         }
         Err(e) => {
-            out.diagnostics.push(diag(&name, 0, 0, format!("cannot read: {e}")));
+            out.diagnostics
+                .push(diag(&name, 0, 0, format!("cannot read: {e}")));
             return out;
         }
         Ok(_) => {}
@@ -177,14 +184,15 @@ pub fn load_file(path: &FsPath) -> LoadOutcome {
             }
             Err(e) => {
                 let at = e.utf8_error().valid_up_to();
-                let line = e.as_bytes()[..at].iter().filter(|b| **b == b'\n').count() as u32 + 1;
+                let line = e.as_bytes()[..at].split(|b| *b == b'\n').count() as u32;
                 out.diagnostics
                     .push(diag(&name, line, 0, "file is not valid UTF-8".to_owned()));
                 out
             }
         },
         Err(e) => {
-            out.diagnostics.push(diag(&name, 0, 0, format!("cannot read: {e}")));
+            out.diagnostics
+                .push(diag(&name, 0, 0, format!("cannot read: {e}")));
             out
         }
     }
@@ -255,7 +263,10 @@ fn chunk(text: &str, first_line: u32) -> Chunk<'_> {
 }
 
 fn is_json(name: &str, text: &str) -> bool {
-    name.ends_with(".json") || text.trim_start().starts_with(['{', '['])
+    FsPath::new(name)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+        || text.trim_start().starts_with(['{', '['])
 }
 
 /// Loads every object from a text. `name` is used in locations and diagnostics.
@@ -296,7 +307,8 @@ pub fn load_str(name: &str, text: &str) -> LoadOutcome {
                 doc_index += 1;
                 // The parser may notice the problem only at the next marker:
                 // keep the line inside this document.
-                let last = c.first_line + c.text.trim_end().lines().count().saturating_sub(1) as u32;
+                let last =
+                    c.first_line + c.text.trim_end().lines().count().saturating_sub(1) as u32;
                 out.diagnostics.push(diag(
                     name,
                     e.line.min(last),
@@ -356,8 +368,14 @@ fn collect(node: Node, src: &Source, out: &mut LoadOutcome, depth: usize) {
         ));
         return;
     }
-    let (Some(api_version), Some(kind)) = (str_field(&node, "apiVersion"), str_field(&node, "kind")) else {
-        let missing = if str_field(&node, "apiVersion").is_none() { "apiVersion" } else { "kind" };
+    let (Some(api_version), Some(kind)) =
+        (str_field(&node, "apiVersion"), str_field(&node, "kind"))
+    else {
+        let missing = if str_field(&node, "apiVersion").is_none() {
+            "apiVersion"
+        } else {
+            "kind"
+        };
         out.diagnostics.push(diag(
             file,
             node.pos.line,
@@ -430,7 +448,16 @@ mod tests {
         assert_eq!(out.diagnostics[0].line, 5, "{:?}", out.diagnostics);
         let b = &out.objects[1];
         assert_eq!(b.name, "b");
-        assert_eq!(b.root.get("metadata").unwrap().entry("name").unwrap().key_pos.line, 10);
+        assert_eq!(
+            b.root
+                .get("metadata")
+                .unwrap()
+                .entry("name")
+                .unwrap()
+                .key_pos
+                .line,
+            10
+        );
     }
 
     #[test]
@@ -447,7 +474,10 @@ mod tests {
 
     #[test]
     fn non_objects_are_diagnosed_with_a_line() {
-        let out = load_str("v.yaml", "---\nreplicas: 3\n---\n- a\n- b\n---\njust text\n");
+        let out = load_str(
+            "v.yaml",
+            "---\nreplicas: 3\n---\n- a\n- b\n---\njust text\n",
+        );
         assert!(out.objects.is_empty());
         assert_eq!(out.diagnostics.len(), 3, "{:?}", out.diagnostics);
         assert_eq!(out.diagnostics[0].line, 2);
@@ -468,7 +498,17 @@ mod tests {
 
     #[test]
     fn garbage_never_panics() {
-        for s in ["\u{0}\u{1}", "{{ .Values.x }}", "a: b: c", "? [a]\n: b", "&a [*a]", "---\n---\n", "[", "\"", "- !!binary x"] {
+        for s in [
+            "\u{0}\u{1}",
+            "{{ .Values.x }}",
+            "a: b: c",
+            "? [a]\n: b",
+            "&a [*a]",
+            "---\n---\n",
+            "[",
+            "\"",
+            "- !!binary x",
+        ] {
             let _ = load_str("g.yaml", s);
             let _ = load_str("g.json", s);
         }

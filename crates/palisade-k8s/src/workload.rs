@@ -146,7 +146,10 @@ impl<'a> Workload<'a> {
         // replaces the pod's whole, so a sub-field never falls through.
         if sub.is_some()
             && top != "windowsOptions"
-            && c.node.get("securityContext").and_then(|s| s.get(top)).is_some_and(|n| !n.is_null())
+            && c.node
+                .get("securityContext")
+                .and_then(|s| s.get(top))
+                .is_some_and(|n| !n.is_null())
         {
             return None;
         }
@@ -171,9 +174,7 @@ impl<'a> Workload<'a> {
     pub fn volumes(&self) -> impl Iterator<Item = (&'a Node, Path)> + '_ {
         let base = self.path("volumes");
         self.spec
-            .get("volumes")
-            .map(Node::items)
-            .unwrap_or(&[])
+            .list("volumes")
             .iter()
             .enumerate()
             .map(move |(i, v)| (v, base.index(i)))
@@ -206,7 +207,8 @@ const KSERVE_EXPLAINERS: &[&str] = &["art", "alibi"];
 fn add<'a>(out: &mut Vec<Workload<'a>>, obj: &'a Object, path: &str, role: String) {
     let p = Path::keys(path);
     if let Some(s) = obj.root.at_path(&p).filter(|n| n.is_map()) {
-        let tmpl = p.0.len() >= 2 && p.0.get(p.0.len() - 2) == Some(&palisade_core::Seg::Key("template".into()));
+        let tmpl = p.0.len() >= 2
+            && p.0.get(p.0.len() - 2) == Some(&palisade_core::Seg::Key("template".into()));
         push(out, obj, s, p, tmpl, role);
     }
 }
@@ -218,7 +220,9 @@ pub fn workloads(obj: &Object) -> Vec<Workload<'_>> {
     let spec = obj.spec();
     let group = obj.group();
     match (group, obj.kind.as_str()) {
-        ("", "Pod") => add(&mut out, obj, "spec", String::new()),
+        ("", "Pod") | ("serving.knative.dev", "Revision") => {
+            add(&mut out, obj, "spec", String::new())
+        }
         ("", "PodTemplate") => add(&mut out, obj, "template.spec", String::new()),
         (
             "apps" | "extensions" | "",
@@ -226,12 +230,28 @@ pub fn workloads(obj: &Object) -> Vec<Workload<'_>> {
         )
         | ("batch", "Job")
         | ("argoproj.io", "Rollout")
-        | ("serving.knative.dev", "Service" | "Configuration") => add(&mut out, obj, "spec.template.spec", String::new()),
-        ("batch", "CronJob") => add(&mut out, obj, "spec.jobTemplate.spec.template.spec", String::new()),
-        ("serving.knative.dev", "Revision") => add(&mut out, obj, "spec", String::new()),
+        | ("serving.knative.dev", "Service" | "Configuration") => {
+            add(&mut out, obj, "spec.template.spec", String::new())
+        }
+        ("batch", "CronJob") => add(
+            &mut out,
+            obj,
+            "spec.jobTemplate.spec.template.spec",
+            String::new(),
+        ),
         ("leaderworkerset.x-k8s.io", "LeaderWorkerSet") => {
-            add(&mut out, obj, "spec.leaderWorkerTemplate.leaderTemplate.spec", "leader".into());
-            add(&mut out, obj, "spec.leaderWorkerTemplate.workerTemplate.spec", "worker".into());
+            add(
+                &mut out,
+                obj,
+                "spec.leaderWorkerTemplate.leaderTemplate.spec",
+                "leader".into(),
+            );
+            add(
+                &mut out,
+                obj,
+                "spec.leaderWorkerTemplate.workerTemplate.spec",
+                "worker".into(),
+            );
         }
         ("serving.kserve.io", "InferenceService") => {
             for comp in ["predictor", "transformer", "explainer"] {
@@ -241,25 +261,56 @@ pub fn workloads(obj: &Object) -> Vec<Workload<'_>> {
                 };
                 push(&mut out, obj, c, cpath.clone(), false, comp.to_owned());
                 if let Some(w) = c.get("workerSpec").filter(|n| n.is_map()) {
-                    push(&mut out, obj, w, cpath.key("workerSpec"), false, format!("{comp}.workerSpec"));
+                    push(
+                        &mut out,
+                        obj,
+                        w,
+                        cpath.key("workerSpec"),
+                        false,
+                        format!("{comp}.workerSpec"),
+                    );
                 }
             }
         }
         ("serving.kserve.io", "ServingRuntime" | "ClusterServingRuntime") => {
             if spec.is_map() {
-                push(&mut out, obj, spec, Path::keys("spec"), false, String::new());
+                push(
+                    &mut out,
+                    obj,
+                    spec,
+                    Path::keys("spec"),
+                    false,
+                    String::new(),
+                );
             }
             if let Some(w) = spec.get("workerSpec").filter(|n| n.is_map()) {
-                push(&mut out, obj, w, Path::keys("spec.workerSpec"), false, "workerSpec".into());
+                push(
+                    &mut out,
+                    obj,
+                    w,
+                    Path::keys("spec.workerSpec"),
+                    false,
+                    "workerSpec".into(),
+                );
             }
         }
         ("machinelearning.seldon.io", "SeldonDeployment") => {
-            for (i, pred) in spec.get("predictors").map(Node::items).unwrap_or(&[]).iter().enumerate() {
+            for (i, pred) in spec.list("predictors").iter().enumerate() {
                 let pname = pred.get("name").and_then(Node::as_str).unwrap_or("");
-                for (j, cs) in pred.get("componentSpecs").map(Node::items).unwrap_or(&[]).iter().enumerate() {
-                    let base = Path::keys("spec.predictors").index(i).key("componentSpecs").index(j);
+                for (j, cs) in pred.list("componentSpecs").iter().enumerate() {
+                    let base = Path::keys("spec.predictors")
+                        .index(i)
+                        .key("componentSpecs")
+                        .index(j);
                     if let Some(s) = cs.get("spec").filter(|n| n.is_map()) {
-                        push(&mut out, obj, s, base.key("spec"), true, format!("predictor {pname}[{j}]"));
+                        push(
+                            &mut out,
+                            obj,
+                            s,
+                            base.key("spec"),
+                            true,
+                            format!("predictor {pname}[{j}]"),
+                        );
                     }
                 }
             }
@@ -278,16 +329,24 @@ pub fn workloads(obj: &Object) -> Vec<Workload<'_>> {
                 if let Some(s) = root.at_path(&head).filter(|n| n.is_map()) {
                     push(&mut out, obj, s, head, true, "head".into());
                 }
-                for (i, g) in cluster.get("workerGroupSpecs").map(Node::items).unwrap_or(&[]).iter().enumerate() {
+                for (i, g) in cluster.list("workerGroupSpecs").iter().enumerate() {
                     let gname = g.get("groupName").and_then(Node::as_str).unwrap_or("");
-                    let p = base.key("workerGroupSpecs").index(i).keys_from(&["template", "spec"]);
+                    let p = base
+                        .key("workerGroupSpecs")
+                        .index(i)
+                        .keys_from(&["template", "spec"]);
                     if let Some(s) = root.at_path(&p).filter(|n| n.is_map()) {
                         push(&mut out, obj, s, p, true, format!("worker {gname}"));
                     }
                 }
             }
             if kind == "RayJob" {
-                add(&mut out, obj, "spec.submitterPodTemplate.spec", "submitter".into());
+                add(
+                    &mut out,
+                    obj,
+                    "spec.submitterPodTemplate.spec",
+                    "submitter".into(),
+                );
             }
         }
         _ => {}
@@ -295,7 +354,14 @@ pub fn workloads(obj: &Object) -> Vec<Workload<'_>> {
     out
 }
 
-fn push<'a>(out: &mut Vec<Workload<'a>>, obj: &'a Object, spec: &'a Node, spec_path: Path, template: bool, role: String) {
+fn push<'a>(
+    out: &mut Vec<Workload<'a>>,
+    obj: &'a Object,
+    spec: &'a Node,
+    spec_path: Path,
+    template: bool,
+    role: String,
+) {
     let (meta, meta_path) = if template {
         // `.../template.spec` → `.../template.metadata`
         let mut mp = spec_path.clone();
@@ -304,7 +370,9 @@ fn push<'a>(out: &mut Vec<Workload<'a>>, obj: &'a Object, spec: &'a Node, spec_p
         (obj.root.at_path(&mp), mp)
     } else if obj.kind == "Pod" || obj.kind == "Revision" {
         (obj.root.get("metadata"), Path::keys("metadata"))
-    } else if spec_path.0.len() > 1 && spec_path.0.last() == Some(&palisade_core::Seg::Key("spec".into())) {
+    } else if spec_path.0.len() > 1
+        && spec_path.0.last() == Some(&palisade_core::Seg::Key("spec".into()))
+    {
         let mut mp = spec_path.clone();
         mp.0.pop();
         let mp = mp.key("metadata");
@@ -313,9 +381,13 @@ fn push<'a>(out: &mut Vec<Workload<'a>>, obj: &'a Object, spec: &'a Node, spec_p
         (obj.root.get("metadata"), Path::keys("metadata"))
     };
     let mut containers = Vec::new();
-    for kind in [ContainerKind::Init, ContainerKind::Regular, ContainerKind::Ephemeral] {
+    for kind in [
+        ContainerKind::Init,
+        ContainerKind::Regular,
+        ContainerKind::Ephemeral,
+    ] {
         let list_path = spec_path.key(kind.field());
-        for (i, c) in spec.get(kind.field()).map(Node::items).unwrap_or(&[]).iter().enumerate() {
+        for (i, c) in spec.list(kind.field()).iter().enumerate() {
             if !c.is_map() {
                 continue;
             }
@@ -333,7 +405,10 @@ fn push<'a>(out: &mut Vec<Workload<'a>>, obj: &'a Object, spec: &'a Node, spec_p
             if let Some(c) = spec.get(f).filter(|n| n.is_map()) {
                 containers.push(Container {
                     kind: ContainerKind::Regular,
-                    name: c.get("name").and_then(Node::as_str).unwrap_or("kserve-container"),
+                    name: c
+                        .get("name")
+                        .and_then(Node::as_str)
+                        .unwrap_or("kserve-container"),
                     node: c,
                     path: spec_path.key(f),
                 });
@@ -364,17 +439,24 @@ mod tests {
 
     #[test]
     fn cronjob_init_and_ephemeral_containers_count() {
-        let o = one("apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec:\n  jobTemplate:\n    spec:\n      template:\n        metadata: {labels: {a: b}}\n        spec:\n          initContainers: [{name: i, image: x}]\n          containers: [{name: m, image: y}]\n          ephemeralContainers: [{name: e, image: z}]\n");
+        let o = one(
+            "apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec:\n  jobTemplate:\n    spec:\n      template:\n        metadata: {labels: {a: b}}\n        spec:\n          initContainers: [{name: i, image: x}]\n          containers: [{name: m, image: y}]\n          ephemeralContainers: [{name: e, image: z}]\n",
+        );
         let w = workloads(&o);
         assert_eq!(w.len(), 1);
         assert_eq!(w[0].containers.len(), 3);
         assert_eq!(w[0].label("a"), Some("b"));
-        assert_eq!(w[0].containers[0].path.to_string(), "spec.jobTemplate.spec.template.spec.initContainers[0]");
+        assert_eq!(
+            w[0].containers[0].path.to_string(),
+            "spec.jobTemplate.spec.template.spec.initContainers[0]"
+        );
     }
 
     #[test]
     fn kserve_components_and_framework_containers() {
-        let o = one("apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata: {name: llm}\nspec:\n  predictor:\n    model:\n      modelFormat: {name: huggingface}\n      storageUri: s3://b/m\n    securityContext: {runAsNonRoot: true}\n  transformer:\n    containers: [{name: t, image: x}]\n");
+        let o = one(
+            "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\nmetadata: {name: llm}\nspec:\n  predictor:\n    model:\n      modelFormat: {name: huggingface}\n      storageUri: s3://b/m\n    securityContext: {runAsNonRoot: true}\n  transformer:\n    containers: [{name: t, image: x}]\n",
+        );
         let w = workloads(&o);
         assert_eq!(w.len(), 2);
         assert_eq!(w[0].role, "predictor");
@@ -386,25 +468,51 @@ mod tests {
 
     #[test]
     fn ray_seldon_lws() {
-        let o = one("apiVersion: ray.io/v1\nkind: RayService\nmetadata: {name: r}\nspec:\n  rayClusterConfig:\n    headGroupSpec:\n      template:\n        spec:\n          containers: [{name: head, image: rayproject/ray}]\n    workerGroupSpecs:\n    - groupName: gpu\n      template:\n        spec:\n          containers: [{name: w, image: rayproject/ray}]\n");
+        let o = one(
+            "apiVersion: ray.io/v1\nkind: RayService\nmetadata: {name: r}\nspec:\n  rayClusterConfig:\n    headGroupSpec:\n      template:\n        spec:\n          containers: [{name: head, image: rayproject/ray}]\n    workerGroupSpecs:\n    - groupName: gpu\n      template:\n        spec:\n          containers: [{name: w, image: rayproject/ray}]\n",
+        );
         assert_eq!(workloads(&o).len(), 2);
-        let o = one("apiVersion: machinelearning.seldon.io/v1\nkind: SeldonDeployment\nmetadata: {name: s}\nspec:\n  predictors:\n  - name: default\n    componentSpecs:\n    - spec:\n        containers: [{name: classifier, image: x}]\n");
-        assert_eq!(workloads(&o)[0].containers[0].path.to_string(), "spec.predictors[0].componentSpecs[0].spec.containers[0]");
-        let o = one("apiVersion: leaderworkerset.x-k8s.io/v1\nkind: LeaderWorkerSet\nmetadata: {name: l}\nspec:\n  leaderWorkerTemplate:\n    leaderTemplate:\n      spec: {containers: [{name: a, image: x}]}\n    workerTemplate:\n      spec: {containers: [{name: b, image: x}]}\n");
+        let o = one(
+            "apiVersion: machinelearning.seldon.io/v1\nkind: SeldonDeployment\nmetadata: {name: s}\nspec:\n  predictors:\n  - name: default\n    componentSpecs:\n    - spec:\n        containers: [{name: classifier, image: x}]\n",
+        );
+        assert_eq!(
+            workloads(&o)[0].containers[0].path.to_string(),
+            "spec.predictors[0].componentSpecs[0].spec.containers[0]"
+        );
+        let o = one(
+            "apiVersion: leaderworkerset.x-k8s.io/v1\nkind: LeaderWorkerSet\nmetadata: {name: l}\nspec:\n  leaderWorkerTemplate:\n    leaderTemplate:\n      spec: {containers: [{name: a, image: x}]}\n    workerTemplate:\n      spec: {containers: [{name: b, image: x}]}\n",
+        );
         assert_eq!(workloads(&o).len(), 2);
     }
 
     #[test]
     fn security_context_merges_like_the_kubelet() {
-        let o = one("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext:\n    runAsNonRoot: true\n    seLinuxOptions: {level: s0}\n    windowsOptions: {hostProcess: true, runAsUserName: a}\n  containers:\n  - name: c\n    image: x\n    securityContext:\n      runAsNonRoot: false\n      seLinuxOptions: {type: t}\n      windowsOptions: {runAsUserName: b}\n");
+        let o = one(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext:\n    runAsNonRoot: true\n    seLinuxOptions: {level: s0}\n    windowsOptions: {hostProcess: true, runAsUserName: a}\n  containers:\n  - name: c\n    image: x\n    securityContext:\n      runAsNonRoot: false\n      seLinuxOptions: {type: t}\n      windowsOptions: {runAsUserName: b}\n",
+        );
         let w = &workloads(&o)[0];
         let c = &w.containers[0];
-        assert_eq!(w.effective_sc(c, "runAsNonRoot").unwrap().0.as_bool(), Some(false));
+        assert_eq!(
+            w.effective_sc(c, "runAsNonRoot").unwrap().0.as_bool(),
+            Some(false)
+        );
         // seLinuxOptions is replaced whole: the pod's level does not fall through
         assert!(w.effective_sc(c, "seLinuxOptions.level").is_none());
         // windowsOptions merges field by field
-        assert_eq!(w.effective_sc(c, "windowsOptions.hostProcess").unwrap().0.as_bool(), Some(true));
-        assert_eq!(w.effective_sc(c, "windowsOptions.runAsUserName").unwrap().0.as_str(), Some("b"));
+        assert_eq!(
+            w.effective_sc(c, "windowsOptions.hostProcess")
+                .unwrap()
+                .0
+                .as_bool(),
+            Some(true)
+        );
+        assert_eq!(
+            w.effective_sc(c, "windowsOptions.runAsUserName")
+                .unwrap()
+                .0
+                .as_str(),
+            Some("b")
+        );
         // privileged is container-only
         assert!(w.effective_sc(c, "privileged").is_none());
     }

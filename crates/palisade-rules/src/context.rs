@@ -37,8 +37,7 @@ impl<'a> Context<'a> {
     pub fn of_kind(&self, kind: &str) -> impl Iterator<Item = &'a Object> + '_ {
         self.by_kind
             .get(kind)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+            .map_or(&[][..], Vec::as_slice)
             .iter()
             .map(|i| &self.objects[*i])
     }
@@ -51,7 +50,8 @@ impl<'a> Context<'a> {
     /// Namespaces that namespaced objects were loaded into, plus Namespace
     /// objects. Objects without a namespace count as `default`.
     pub fn namespaces(&self) -> BTreeSet<&'a str> {
-        let mut set: BTreeSet<&'a str> = self.of_kind("Namespace").map(|n| n.name.as_str()).collect();
+        let mut set: BTreeSet<&'a str> =
+            self.of_kind("Namespace").map(|n| n.name.as_str()).collect();
         for o in self.objects {
             if !is_cluster_scoped(o) {
                 set.insert(o.effective_namespace());
@@ -59,7 +59,6 @@ impl<'a> Context<'a> {
         }
         set
     }
-
 }
 
 /// Index of `obj` in `objects`, found by address: rules always report
@@ -68,7 +67,10 @@ pub(crate) fn index_in(objects: &[Object], obj: &Object) -> usize {
     let base = objects.as_ptr() as usize;
     let at = std::ptr::from_ref(obj) as usize;
     let i = at.wrapping_sub(base) / std::mem::size_of::<Object>().max(1);
-    debug_assert!(i < objects.len(), "rule reported an object that is not in the scan");
+    debug_assert!(
+        i < objects.len(),
+        "rule reported an object that is not in the scan"
+    );
     i.min(objects.len().saturating_sub(1))
 }
 

@@ -26,7 +26,9 @@ pub struct Engine {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("rules", &self.rules.len()).finish_non_exhaustive()
+        f.debug_struct("Engine")
+            .field("rules", &self.rules.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -40,7 +42,11 @@ impl Engine {
         let settings = Settings {
             allowed_registries: config.allowed_registries.clone(),
         };
-        Self { rules, settings, config }
+        Self {
+            rules,
+            settings,
+            config,
+        }
     }
 
     /// Only the given rules (for tests).
@@ -48,7 +54,11 @@ impl Engine {
         let settings = Settings {
             allowed_registries: config.allowed_registries.clone(),
         };
-        Self { rules, settings, config }
+        Self {
+            rules,
+            settings,
+            config,
+        }
     }
 
     /// Metadata of the enabled rules.
@@ -105,7 +115,12 @@ impl Engine {
         Finding {
             rule: meta.id.to_owned(),
             title: meta.title.to_owned(),
-            severity: self.config.severity.get(meta.id).copied().unwrap_or(meta.severity),
+            severity: self
+                .config
+                .severity
+                .get(meta.id)
+                .copied()
+                .unwrap_or(meta.severity),
             category: meta.category.to_owned(),
             fingerprint: fingerprint(meta.id, &resource, &path, &raw.discriminator),
             resource,
@@ -127,7 +142,14 @@ impl Engine {
             rules: self.rules(),
             ..Report::default()
         };
-        suppress::apply(self, &self.config, &load.objects, raw, baseline, &mut report);
+        suppress::apply(
+            self,
+            &self.config,
+            &load.objects,
+            &raw,
+            baseline,
+            &mut report,
+        );
         report.sort();
         report
     }

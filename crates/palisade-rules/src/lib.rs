@@ -4,6 +4,7 @@
 //! ([`palisade_k8s::workload`]) and the whole input through [`Context`].
 
 pub mod context;
+pub mod docs;
 pub mod engine;
 pub mod rule;
 pub mod rules;

@@ -53,17 +53,42 @@ impl Emitter<'_> {
     }
 
     /// Reports a finding about one container of a workload.
-    pub fn report_container(&mut self, obj: &Object, container: &str, path: Path, message: impl Into<String>) {
-        self.push(obj, path, message.into(), Some(container.to_owned()), String::new());
+    pub fn report_container(
+        &mut self,
+        obj: &Object,
+        container: &str,
+        path: Path,
+        message: impl Into<String>,
+    ) {
+        self.push(
+            obj,
+            path,
+            message.into(),
+            Some(container.to_owned()),
+            String::new(),
+        );
     }
 
     /// Reports a finding with a discriminator that keeps its fingerprint apart
     /// from others on the same path (e.g. the subject of an RBAC grant).
-    pub fn report_keyed(&mut self, obj: &Object, path: Path, discriminator: &str, message: impl Into<String>) {
+    pub fn report_keyed(
+        &mut self,
+        obj: &Object,
+        path: Path,
+        discriminator: &str,
+        message: impl Into<String>,
+    ) {
         self.push(obj, path, message.into(), None, discriminator.to_owned());
     }
 
-    fn push(&mut self, obj: &Object, path: Path, message: String, container: Option<String>, discriminator: String) {
+    fn push(
+        &mut self,
+        obj: &Object,
+        path: Path,
+        message: String,
+        container: Option<String>,
+        discriminator: String,
+    ) {
         let object = crate::context::index_in(self.objects, obj);
         self.found.push(RawFinding {
             meta: self.meta,
@@ -75,4 +100,3 @@ impl Emitter<'_> {
         });
     }
 }
-

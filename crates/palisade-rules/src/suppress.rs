@@ -69,7 +69,11 @@ pub fn parse_annotation(value: &str) -> Vec<Result<AnnotationSuppression, Annota
 
 fn parse_one(s: &str) -> Result<AnnotationSuppression, AnnotationError> {
     // Rule list: everything up to the first key=.
-    let first_key = KEYS.iter().filter_map(|k| find_key(s, k)).min().unwrap_or(s.len());
+    let first_key = KEYS
+        .iter()
+        .filter_map(|k| find_key(s, k))
+        .min()
+        .unwrap_or(s.len());
     let rules: Vec<String> = s[..first_key]
         .split([',', ' '])
         .map(str::trim)
@@ -79,7 +83,10 @@ fn parse_one(s: &str) -> Result<AnnotationSuppression, AnnotationError> {
     if rules.is_empty() {
         return Err(AnnotationError::NoRules);
     }
-    if let Some(bad) = rules.iter().find(|r| !(r.as_str() == "*" || r.starts_with("PLS-"))) {
+    if let Some(bad) = rules
+        .iter()
+        .find(|r| !(r.as_str() == "*" || r.starts_with("PLS-")))
+    {
         return Err(AnnotationError::BadRule(bad.clone()));
     }
     let value_of = |key: &str| -> Option<String> {
@@ -91,7 +98,9 @@ fn parse_one(s: &str) -> Result<AnnotationSuppression, AnnotationError> {
             .unwrap_or(s.len());
         Some(s[at..end].trim().to_owned())
     };
-    let reason = value_of("reason=").filter(|r| !r.is_empty()).ok_or(AnnotationError::NoReason)?;
+    let reason = value_of("reason=")
+        .filter(|r| !r.is_empty())
+        .ok_or(AnnotationError::NoReason)?;
     let expires = match value_of("expires=") {
         Some(d) => Some(Date::parse(&d).ok_or(AnnotationError::BadDate(d))?),
         None => None,
@@ -139,10 +148,16 @@ impl Baseline {
     /// Reads a baseline written by [`Baseline::to_json`].
     pub fn parse(text: &str) -> Result<Self, BaselineError> {
         let v: serde_json::Value = serde_json::from_str(text)?;
-        let list = v.get("fingerprints").and_then(|f| f.as_array()).ok_or(BaselineError::Shape)?;
+        let list = v
+            .get("fingerprints")
+            .and_then(|f| f.as_array())
+            .ok_or(BaselineError::Shape)?;
         let mut entries = BTreeMap::new();
         for e in list {
-            let fp = e.get("fingerprint").and_then(|f| f.as_str()).ok_or(BaselineError::Shape)?;
+            let fp = e
+                .get("fingerprint")
+                .and_then(|f| f.as_str())
+                .ok_or(BaselineError::Shape)?;
             let what = format!(
                 "{} {}",
                 e.get("rule").and_then(|f| f.as_str()).unwrap_or("?"),
@@ -207,7 +222,10 @@ struct Site {
     used: bool,
 }
 
-fn annotation_sites(objects: &[Object], notices: &mut Vec<SuppressionNotice>) -> HashMap<usize, Vec<Site>> {
+fn annotation_sites(
+    objects: &[Object],
+    notices: &mut Vec<SuppressionNotice>,
+) -> HashMap<usize, Vec<Site>> {
     let mut sites: HashMap<usize, Vec<Site>> = HashMap::new();
     for (i, obj) in objects.iter().enumerate() {
         let mut metas = vec![(Path::keys("metadata"), Path::root())];
@@ -256,7 +274,7 @@ pub(crate) fn apply(
     engine: &Engine,
     config: &Config,
     objects: &[Object],
-    raw: Vec<RawFinding>,
+    raw: &[RawFinding],
     baseline: Option<&Baseline>,
     report: &mut Report,
 ) {
@@ -268,7 +286,7 @@ pub(crate) fn apply(
         .map(|b| b.entries.keys().map(|k| (k.as_str(), false)).collect())
         .unwrap_or_default();
 
-    for r in &raw {
+    for r in raw {
         let finding: Finding = engine.finish(objects, r);
         let rule = r.meta.id;
         // 1. annotations
@@ -276,8 +294,13 @@ pub(crate) fn apply(
         if let Some(list) = sites.get_mut(&r.object) {
             for s in list.iter_mut() {
                 let rule_ok = s.sup.rules.iter().any(|x| x == "*" || x == rule);
-                let container_ok = s.sup.container.as_ref().is_none_or(|c| r.container.as_deref() == Some(c.as_str()));
-                if rule_ok && container_ok && starts_with(&r.path, &s.scope) && s.object == r.object {
+                let container_ok = s
+                    .sup
+                    .container
+                    .as_ref()
+                    .is_none_or(|c| r.container.as_deref() == Some(c.as_str()));
+                if rule_ok && container_ok && starts_with(&r.path, &s.scope) && s.object == r.object
+                {
                     s.used = true;
                     if s.sup.expires.is_none_or(|d| d >= today) {
                         by = Some(SuppressedBy::Annotation {
@@ -312,7 +335,10 @@ pub(crate) fn apply(
             by = Some(SuppressedBy::Baseline);
         }
         match by {
-            Some(suppressed_by) => report.suppressed.push(Suppressed { finding, suppressed_by }),
+            Some(suppressed_by) => report.suppressed.push(Suppressed {
+                finding,
+                suppressed_by,
+            }),
             None => report.findings.push(finding),
         }
     }
@@ -341,7 +367,10 @@ pub(crate) fn apply(
                 kind: NoticeKind::Expired,
                 file: config.file.clone(),
                 line: ex.line,
-                message: format!("exception {} expired on {d}; its findings are reported again", ex.describe()),
+                message: format!(
+                    "exception {} expired on {d}; its findings are reported again",
+                    ex.describe()
+                ),
             });
         } else if !used {
             notices.push(SuppressionNotice {
@@ -352,7 +381,11 @@ pub(crate) fn apply(
             });
         }
     }
-    let stale: Vec<&str> = base_used.iter().filter(|(_, u)| !**u).map(|(k, _)| *k).collect();
+    let stale: Vec<&str> = base_used
+        .iter()
+        .filter(|(_, u)| !**u)
+        .map(|(k, _)| *k)
+        .collect();
     if !stale.is_empty() {
         let examples: Vec<&str> = stale
             .iter()
@@ -380,7 +413,9 @@ mod tests {
 
     #[test]
     fn annotation_with_all_options() {
-        let v = parse_annotation("PLS-POD-001,PLS-POD-004 container=server reason=needs NET_ADMIN for the CNI expires=2027-01-31");
+        let v = parse_annotation(
+            "PLS-POD-001,PLS-POD-004 container=server reason=needs NET_ADMIN for the CNI expires=2027-01-31",
+        );
         let s = v[0].as_ref().unwrap();
         assert_eq!(s.rules, ["PLS-POD-001", "PLS-POD-004"]);
         assert_eq!(s.container.as_deref(), Some("server"));
@@ -394,9 +429,18 @@ mod tests {
         assert_eq!(v.len(), 3);
         assert!(v[0].is_ok() && v[1].is_ok());
         assert_eq!(v[2], Err(AnnotationError::NoReason));
-        assert_eq!(parse_annotation("reason=x")[0], Err(AnnotationError::NoRules));
-        assert!(matches!(parse_annotation("PLS-A-1 reason=x expires=soon")[0], Err(AnnotationError::BadDate(_))));
-        assert!(matches!(parse_annotation("KSV-0017 reason=x")[0], Err(AnnotationError::BadRule(_))));
+        assert_eq!(
+            parse_annotation("reason=x")[0],
+            Err(AnnotationError::NoRules)
+        );
+        assert!(matches!(
+            parse_annotation("PLS-A-1 reason=x expires=soon")[0],
+            Err(AnnotationError::BadDate(_))
+        ));
+        assert!(matches!(
+            parse_annotation("KSV-0017 reason=x")[0],
+            Err(AnnotationError::BadRule(_))
+        ));
     }
 
     #[test]

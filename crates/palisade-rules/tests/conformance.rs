@@ -20,7 +20,8 @@ fn conformance_dir() -> Option<PathBuf> {
 }
 
 fn exceptions() -> BTreeMap<String, String> {
-    let text = std::fs::read_to_string(root().join("docs/conformance-exceptions.md")).unwrap_or_default();
+    let text =
+        std::fs::read_to_string(root().join("docs/conformance-exceptions.md")).unwrap_or_default();
     text.lines()
         .filter_map(|l| {
             let cells: Vec<&str> = l.split('|').map(str::trim).collect();
@@ -94,7 +95,11 @@ fn peer_fixtures_agree_with_claiming_rules() {
     let mut failures = Vec::new();
     let mut stats: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
     for peer in ["trivy", "polaris"] {
-        let mut checks: Vec<_> = std::fs::read_dir(dir.join(peer)).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+        let mut checks: Vec<_> = std::fs::read_dir(dir.join(peer))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_dir())
+            .collect();
         checks.sort();
         for check_dir in checks {
             let check = check_dir.file_name().unwrap().to_string_lossy().to_string();
@@ -102,11 +107,16 @@ fn peer_fixtures_agree_with_claiming_rules() {
             if idx.is_empty() {
                 continue;
             }
-            let mut files: Vec<_> = std::fs::read_dir(&check_dir).unwrap().map(|e| e.unwrap().path()).collect();
+            let mut files: Vec<_> = std::fs::read_dir(&check_dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
             files.sort();
             for f in files {
                 let name = f.file_name().unwrap().to_string_lossy().to_string();
-                let Some(expect) = case_kind(peer, &name) else { continue };
+                let Some(expect) = case_kind(peer, &name) else {
+                    continue;
+                };
                 let key = format!("{peer}/{check}/{name}");
                 let s = stats.entry(peer).or_default();
                 if skip.contains_key(&key) {
@@ -117,8 +127,12 @@ fn peer_fixtures_agree_with_claiming_rules() {
                 match fires(&idx, &f) {
                     Err(e) => failures.push(format!("{key}: {e}")),
                     Ok(found) => match expect {
-                        Expect::Fire if found.is_empty() => failures.push(format!("{key}: expected a finding, got none")),
-                        Expect::Silent if !found.is_empty() => failures.push(format!("{key}: expected silence, got {found:?}")),
+                        Expect::Fire if found.is_empty() => {
+                            failures.push(format!("{key}: expected a finding, got none"))
+                        }
+                        Expect::Silent if !found.is_empty() => {
+                            failures.push(format!("{key}: expected silence, got {found:?}"))
+                        }
                         _ => s.0 += 1,
                     },
                 }
@@ -127,9 +141,19 @@ fn peer_fixtures_agree_with_claiming_rules() {
         }
     }
     for (peer, (pass, total, skipped)) in &stats {
-        eprintln!("conformance {peer}: {pass}/{total} cases agree, {skipped} documented exceptions");
+        eprintln!(
+            "conformance {peer}: {pass}/{total} cases agree, {skipped} documented exceptions"
+        );
     }
     let unused: Vec<_> = skip.keys().filter(|k| !used_skips.contains(k)).collect();
-    assert!(unused.is_empty(), "exceptions in docs/conformance-exceptions.md that match no case: {unused:?}");
-    assert!(failures.is_empty(), "{} disagreements:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        unused.is_empty(),
+        "exceptions in docs/conformance-exceptions.md that match no case: {unused:?}"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} disagreements:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -14,14 +14,22 @@ fn fixtures_dir() -> PathBuf {
 fn expected_count(text: &str) -> Option<usize> {
     text.lines()
         .take_while(|l| l.starts_with('#'))
-        .find_map(|l| l.strip_prefix("# expect:").and_then(|n| n.trim().parse().ok()))
+        .find_map(|l| {
+            l.strip_prefix("# expect:")
+                .and_then(|n| n.trim().parse().ok())
+        })
 }
 
 /// Runs one rule over one fixture; returns the number of findings.
 fn run(index: usize, file: &std::path::Path) -> (usize, Vec<String>) {
     let text = std::fs::read_to_string(file).unwrap();
     let load = load_str(&file.display().to_string(), &text);
-    assert!(load.diagnostics.is_empty(), "{}: fixture does not load: {:?}", file.display(), load.diagnostics);
+    assert!(
+        load.diagnostics.is_empty(),
+        "{}: fixture does not load: {:?}",
+        file.display(),
+        load.diagnostics
+    );
     let rule = rules::all().swap_remove(index);
     let engine = Engine::with_rules(vec![rule], Config::default());
     let found = engine.check(&load.objects);
@@ -54,8 +62,12 @@ fn every_rule_passes_its_fixtures() {
                 fails += 1;
                 let (n, msgs) = run(i, &f);
                 match expected_count(&text) {
-                    Some(want) if want != n => failures.push(format!("{id}/{name}: expected {want} findings, got {n}: {msgs:#?}")),
-                    None if n == 0 => failures.push(format!("{id}/{name}: expected findings, got none")),
+                    Some(want) if want != n => failures.push(format!(
+                        "{id}/{name}: expected {want} findings, got {n}: {msgs:#?}"
+                    )),
+                    None if n == 0 => {
+                        failures.push(format!("{id}/{name}: expected findings, got none"))
+                    }
                     _ => {}
                 }
                 checked += 1;
@@ -69,10 +81,17 @@ fn every_rule_passes_its_fixtures() {
             }
         }
         if fails == 0 || passes == 0 {
-            failures.push(format!("{id}: needs at least one fail*.yaml and one pass*.yaml (has {fails} and {passes})"));
+            failures.push(format!(
+                "{id}: needs at least one fail*.yaml and one pass*.yaml (has {fails} and {passes})"
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} fixture problems:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} fixture problems:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert!(checked >= all.len() * 2);
 }
 
@@ -81,6 +100,9 @@ fn fixture_directories_belong_to_rules() {
     let ids: Vec<&str> = rules::all().iter().map(|r| r.meta().id).collect();
     for e in std::fs::read_dir(fixtures_dir()).unwrap() {
         let name = e.unwrap().file_name().to_string_lossy().to_string();
-        assert!(ids.contains(&name.as_str()), "fixtures/{name} belongs to no rule");
+        assert!(
+            ids.contains(&name.as_str()),
+            "fixtures/{name} belongs to no rule"
+        );
     }
 }

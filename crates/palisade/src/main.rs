@@ -1,1 +1,63 @@
-fn main() {}
+//! `palisade`: the command line. Parses arguments, calls the libraries, maps
+//! results to exit codes. No logic lives here.
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+mod commands;
+
+/// Exit code: success, nothing at or above the threshold.
+pub(crate) const EXIT_OK: u8 = 0;
+/// Exit code: findings at or above the severity threshold remain.
+pub(crate) const EXIT_FINDINGS: u8 = 1;
+/// Exit code: usage, configuration or input errors.
+pub(crate) const EXIT_INPUT: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "palisade",
+    version,
+    about = "Security for AI workloads on Kubernetes",
+    long_about = "Palisade finds, blocks and watches what puts AI workloads on Kubernetes at risk: \
+                  misconfigured pods and RBAC, leaked secrets, exposed inference servers.",
+    after_help = "Examples:\n  palisade scan examples/vulnerable-ai-cluster\n  helm template my-chart | palisade scan -\n  palisade rules --category rbac\n  palisade explain PLS-POD-001"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Scan Kubernetes manifests for security and reliability problems.
+    Scan(commands::scan::Args),
+    /// List the built-in rules.
+    Rules(commands::rules::Args),
+    /// Show a rule's documentation.
+    Explain(commands::explain::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_INPUT } else { EXIT_OK });
+        }
+    };
+    let result = match cli.command {
+        Command::Scan(args) => commands::scan::run(&args),
+        Command::Rules(args) => commands::rules::run(&args),
+        Command::Explain(args) => commands::explain::run(&args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            if commands::is_broken_pipe(&e) {
+                return ExitCode::from(EXIT_OK);
+            }
+            eprintln!("palisade: error: {e:#}");
+            ExitCode::from(EXIT_INPUT)
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! `palisade scan`: load manifests, run the rules, write the report.
+
+use crate::{EXIT_FINDINGS, EXIT_INPUT, EXIT_OK};
+use anyhow::{Context as _, Result, bail};
+use palisade_core::Severity;
+use palisade_core::config::Config;
+use palisade_core::output::{Format, RenderOptions, render};
+use palisade_k8s::Loader;
+use palisade_rules::Engine;
+use palisade_rules::suppress::Baseline;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  palisade scan examples/vulnerable-ai-cluster
+  palisade scan deploy/ --format sarif --output palisade.sarif
+  helm template my-chart ./chart | palisade scan -
+  kustomize build overlays/prod | palisade scan - --severity-threshold high
+  palisade scan k8s/ --write-baseline .palisade-baseline.json
+  palisade scan k8s/ --baseline .palisade-baseline.json
+
+Exit codes: 0 nothing at or above the threshold, 1 findings at or above it,
+2 usage, configuration or input errors (a file or document that could not be read).")]
+pub(crate) struct Args {
+    /// Files or folders to scan (folders recursively: *.yaml, *.yml, *.json); `-` reads standard input.
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(short, long, default_value = "table", env = "PALISADE_FORMAT", value_parser = ["table", "json", "sarif", "junit"])]
+    format: String,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+
+    /// Exit 1 when an unsuppressed finding at or above this severity remains
+    /// [default: from palisade.yaml, else info].
+    #[arg(long, value_name = "LEVEL", env = "PALISADE_SEVERITY_THRESHOLD", value_parser = super::scan_severity)]
+    severity_threshold: Option<Severity>,
+
+    /// Configuration file [default: ./palisade.yaml or ./.palisade.yaml when present].
+    #[arg(short, long, value_name = "FILE", env = "PALISADE_CONFIG")]
+    config: Option<PathBuf>,
+
+    /// Suppress findings whose fingerprints are in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+
+    /// Write the fingerprints of the remaining findings to FILE (a new baseline).
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+
+    /// Follow symbolic links to folders.
+    #[arg(long)]
+    follow_links: bool,
+
+    /// Never colour the table output.
+    #[arg(long)]
+    no_color: bool,
+}
+
+fn load_config(explicit: Option<&Path>) -> Result<Config> {
+    let path = match explicit {
+        Some(p) => Some(p.to_path_buf()),
+        None => ["palisade.yaml", ".palisade.yaml"]
+            .iter()
+            .map(PathBuf::from)
+            .find(|p| p.is_file()),
+    };
+    let Some(path) = path else {
+        return Ok(Config::default());
+    };
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read configuration {}", path.display()))?;
+    let ids: Vec<&str> = palisade_rules::rules::all()
+        .iter()
+        .map(|r| r.meta().id)
+        .collect();
+    Config::parse(&path.display().to_string(), &text, &|id| ids.contains(&id))
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+pub(crate) fn run(args: &Args) -> Result<u8> {
+    let config = load_config(args.config.as_deref())?;
+    let threshold = args
+        .severity_threshold
+        .or(config.severity_threshold)
+        .unwrap_or(Severity::Info);
+    let baseline = match &args.baseline {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read baseline {}", p.display()))?;
+            Some(Baseline::parse(&text).with_context(|| format!("{}", p.display()))?)
+        }
+        None => None,
+    };
+    if args.paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        bail!("standard input (-) can be given only once");
+    }
+    let loader = Loader {
+        follow_links: args.follow_links,
+    };
+    let load = loader.load_paths(&args.paths);
+    let engine = Engine::new(config);
+    let report = engine.scan(load, baseline.as_ref());
+
+    if let Some(p) = &args.write_baseline {
+        std::fs::write(p, Baseline::to_json(&report))
+            .with_context(|| format!("cannot write {}", p.display()))?;
+    }
+    let format: Format = args.format.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let to_stdout = args.output.as_ref().is_none_or(|p| p.as_os_str() == "-");
+    let opts = RenderOptions {
+        color: format == Format::Table && to_stdout && !args.no_color && super::stdout_color(),
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    super::emit(&render(&report, format, &opts), args.output.as_deref())?;
+    if !report.diagnostics.is_empty() {
+        // Input errors also go to stderr, so they are seen whatever the format.
+        for d in &report.diagnostics {
+            eprintln!("palisade: input error: {d}");
+        }
+        return Ok(EXIT_INPUT);
+    }
+    Ok(if report.fails(threshold) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    })
+}
