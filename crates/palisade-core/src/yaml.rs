@@ -349,9 +349,14 @@ mod tests {
 
     #[test]
     fn alias_bomb_is_refused() {
+        use std::fmt::Write as _;
         let mut s = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
         for i in 1..9 {
-            s.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n", p = i - 1));
+            let p = i - 1;
+            let _ = writeln!(
+                s,
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]"
+            );
         }
         let e = parse_stream(&s, 0).unwrap_err();
         assert!(e.message.contains("alias bomb"), "{e}");

@@ -221,7 +221,7 @@ pub fn workloads(obj: &Object) -> Vec<Workload<'_>> {
     let group = obj.group();
     match (group, obj.kind.as_str()) {
         ("", "Pod") | ("serving.knative.dev", "Revision") => {
-            add(&mut out, obj, "spec", String::new())
+            add(&mut out, obj, "spec", String::new());
         }
         ("", "PodTemplate") => add(&mut out, obj, "template.spec", String::new()),
         (
@@ -231,7 +231,7 @@ pub fn workloads(obj: &Object) -> Vec<Workload<'_>> {
         | ("batch", "Job")
         | ("argoproj.io", "Rollout")
         | ("serving.knative.dev", "Service" | "Configuration") => {
-            add(&mut out, obj, "spec.template.spec", String::new())
+            add(&mut out, obj, "spec.template.spec", String::new());
         }
         ("batch", "CronJob") => add(
             &mut out,

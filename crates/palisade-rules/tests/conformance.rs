@@ -4,6 +4,8 @@
 //! and every good/success case must raise none. Deliberate differences are
 //! listed, with reasons, in `docs/conformance-exceptions.md` and skipped by name.
 
+#![allow(clippy::unwrap_used, clippy::panic, clippy::disallowed_macros)] // tests fail loudly and print what they checked
+
 use palisade_core::config::Config;
 use palisade_k8s::load::load_str;
 use palisade_rules::{Engine, rules};
@@ -125,13 +127,15 @@ fn peer_fixtures_agree_with_claiming_rules() {
                     continue;
                 }
                 match fires(&idx, &f) {
-                    Err(e) => failures.push(format!("{key}: {e}")),
+                    Err(e) => {
+                        failures.push(format!("{key}: {e}"));
+                    }
                     Ok(found) => match expect {
                         Expect::Fire if found.is_empty() => {
-                            failures.push(format!("{key}: expected a finding, got none"))
+                            failures.push(format!("{key}: expected a finding, got none"));
                         }
                         Expect::Silent if !found.is_empty() => {
-                            failures.push(format!("{key}: expected silence, got {found:?}"))
+                            failures.push(format!("{key}: expected silence, got {found:?}"));
                         }
                         _ => s.0 += 1,
                     },
