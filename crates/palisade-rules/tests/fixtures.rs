@@ -68,7 +68,7 @@ fn every_rule_passes_its_fixtures() {
                         "{id}/{name}: expected {want} findings, got {n}: {msgs:#?}"
                     )),
                     None if n == 0 => {
-                        failures.push(format!("{id}/{name}: expected findings, got none"))
+                        failures.push(format!("{id}/{name}: expected findings, got none"));
                     }
                     _ => {}
                 }
