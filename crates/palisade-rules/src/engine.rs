@@ -69,6 +69,11 @@ impl Engine {
     /// Runs every rule; returns raw findings in a stable order.
     pub fn check(&self, objects: &[Object]) -> Vec<RawFinding> {
         let cx = Context::new(objects, &self.settings);
+        self.check_in(&cx)
+    }
+
+    fn check_in(&self, cx: &Context<'_>) -> Vec<RawFinding> {
+        let objects = cx.objects;
         let per_object: Vec<Vec<RawFinding>> = (0..objects.len())
             .into_par_iter()
             .map(|i| {
@@ -80,9 +85,9 @@ impl Engine {
                         found: &mut found,
                         objects,
                     };
-                    rule.check_object(obj, &cx, &mut out);
+                    rule.check_object(obj, cx, &mut out);
                     for w in &cx.workloads[i] {
-                        rule.check_workload(w, &cx, &mut out);
+                        rule.check_workload(w, cx, &mut out);
                     }
                 }
                 found
@@ -98,7 +103,7 @@ impl Engine {
                     found: &mut found,
                     objects,
                 };
-                rule.check_all(&cx, &mut out);
+                rule.check_all(cx, &mut out);
                 found
             })
             .collect();
@@ -134,7 +139,8 @@ impl Engine {
     /// Scans loaded objects: runs the rules, applies annotation, config and
     /// baseline suppressions, and returns the report.
     pub fn scan(&self, load: LoadOutcome, baseline: Option<&Baseline>) -> Report {
-        let raw = self.check(&load.objects);
+        let cx = Context::new(&load.objects, &self.settings);
+        let raw = self.check_in(&cx);
         let mut report = Report {
             diagnostics: load.diagnostics,
             files: load.files,
@@ -142,14 +148,7 @@ impl Engine {
             rules: self.rules(),
             ..Report::default()
         };
-        suppress::apply(
-            self,
-            &self.config,
-            &load.objects,
-            &raw,
-            baseline,
-            &mut report,
-        );
+        suppress::apply(self, &self.config, &cx, &raw, baseline, &mut report);
         report.sort();
         report
     }

@@ -11,13 +11,12 @@
 //! Several suppressions may be given in one annotation, separated by `;` or
 //! new lines. `reason=` is required; `container=` and `expires=` are optional.
 
+use crate::context::Context;
 use crate::engine::Engine;
 use crate::rule::RawFinding;
 use palisade_core::config::{Config, Date};
 use palisade_core::report::{NoticeKind, Suppressed, SuppressedBy, SuppressionNotice};
 use palisade_core::{Finding, Path, Report};
-use palisade_k8s::Object;
-use palisade_k8s::workload::workloads;
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 
@@ -223,13 +222,13 @@ struct Site {
 }
 
 fn annotation_sites(
-    objects: &[Object],
+    cx: &Context<'_>,
     notices: &mut Vec<SuppressionNotice>,
 ) -> HashMap<usize, Vec<Site>> {
     let mut sites: HashMap<usize, Vec<Site>> = HashMap::new();
-    for (i, obj) in objects.iter().enumerate() {
+    for (i, obj) in cx.objects.iter().enumerate() {
         let mut metas = vec![(Path::keys("metadata"), Path::root())];
-        for w in workloads(obj) {
+        for w in &cx.workloads[i] {
             if w.meta_path != Path::keys("metadata") {
                 let mut scope = w.meta_path.clone();
                 scope.0.pop();
@@ -273,14 +272,15 @@ fn starts_with(path: &Path, prefix: &Path) -> bool {
 pub(crate) fn apply(
     engine: &Engine,
     config: &Config,
-    objects: &[Object],
+    cx: &Context<'_>,
     raw: &[RawFinding],
     baseline: Option<&Baseline>,
     report: &mut Report,
 ) {
     let today = Date::today();
     let mut notices = Vec::new();
-    let mut sites = annotation_sites(objects, &mut notices);
+    let objects = cx.objects;
+    let mut sites = annotation_sites(cx, &mut notices);
     let mut ex_used = vec![false; config.exceptions.len()];
     let mut base_used: BTreeMap<&str, bool> = baseline
         .map(|b| b.entries.keys().map(|k| (k.as_str(), false)).collect())

@@ -8,21 +8,33 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 fn palisade() -> Command {
     let mut c = Command::cargo_bin("palisade").unwrap();
-    c.current_dir(root()).env_remove("PALISADE_CONFIG").env_remove("PALISADE_FORMAT").env("NO_COLOR", "1");
+    c.current_dir(root())
+        .env_remove("PALISADE_CONFIG")
+        .env_remove("PALISADE_FORMAT")
+        .env("NO_COLOR", "1");
     c
 }
 
 fn json_of(out: &std::process::Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 fn rules_of(v: &Value) -> Vec<String> {
-    v["findings"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap().to_owned()).collect()
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 const PRIVILEGED_POD: &str = "apiVersion: v1
@@ -40,8 +52,16 @@ spec:
 
 #[test]
 fn vulnerable_example_has_findings_and_exits_1() {
-    let out = palisade().args(["scan", "examples/vulnerable-ai-cluster", "--format", "json"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = palisade()
+        .args(["scan", "examples/vulnerable-ai-cluster", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v = json_of(&out);
     assert!(rules_of(&v).contains(&"PLS-POD-001".to_owned()));
     assert!(v["diagnostics"].as_array().unwrap().is_empty());
@@ -50,7 +70,14 @@ fn vulnerable_example_has_findings_and_exits_1() {
 #[test]
 fn hardened_example_has_nothing_at_medium_or_above() {
     let out = palisade()
-        .args(["scan", "examples/hardened-ai-cluster", "--format", "json", "--severity-threshold", "medium"])
+        .args([
+            "scan",
+            "examples/hardened-ai-cluster",
+            "--format",
+            "json",
+            "--severity-threshold",
+            "medium",
+        ])
         .output()
         .unwrap();
     let v = json_of(&out);
@@ -66,26 +93,53 @@ fn hardened_example_has_nothing_at_medium_or_above() {
 
 #[test]
 fn stdin_is_read_with_dash() {
-    let out = palisade().args(["scan", "-", "--format", "json"]).write_stdin(PRIVILEGED_POD).output().unwrap();
+    let out = palisade()
+        .args(["scan", "-", "--format", "json"])
+        .write_stdin(PRIVILEGED_POD)
+        .output()
+        .unwrap();
     let v = json_of(&out);
-    let f = &v["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "PLS-POD-001").unwrap().clone();
+    let f = &v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "PLS-POD-001")
+        .unwrap()
+        .clone();
     assert_eq!(f["location"]["file"], "<stdin>");
     assert_eq!(f["location"]["line"], 11);
     assert_eq!(f["location"]["column"], 9);
-    assert_eq!(f["location"]["path"], "spec.containers[0].securityContext.privileged");
+    assert_eq!(
+        f["location"]["path"],
+        "spec.containers[0].securityContext.privileged"
+    );
 }
 
 #[test]
 fn broken_document_is_diagnosed_and_the_rest_scanned_exit_2() {
-    let input = format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: ok}}\n---\nkind: [oops\n---\n{PRIVILEGED_POD}---\nreplicas: 3\n");
-    let out = palisade().args(["scan", "-", "--format", "json"]).write_stdin(input).output().unwrap();
+    let input = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: ok}}\n---\nkind: [oops\n---\n{PRIVILEGED_POD}---\nreplicas: 3\n"
+    );
+    let out = palisade()
+        .args(["scan", "-", "--format", "json"])
+        .write_stdin(input)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let v = json_of(&out);
-    assert!(rules_of(&v).contains(&"PLS-POD-001".to_owned()), "other documents still scanned");
+    assert!(
+        rules_of(&v).contains(&"PLS-POD-001".to_owned()),
+        "other documents still scanned"
+    );
     let d = v["diagnostics"].as_array().unwrap();
     assert_eq!(d.len(), 2, "{d:#?}");
     assert_eq!(d[0]["line"], 5);
-    assert!(d[1]["message"].as_str().unwrap().contains("not a Kubernetes object"));
+    assert!(
+        d[1]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a Kubernetes object")
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("<stdin>:5:"), "{stderr}");
 }
@@ -100,9 +154,19 @@ fn missing_file_is_an_input_error() {
 #[test]
 fn helm_template_output_points_at_templates() {
     let input = format!("---\n# Source: llm-chart/templates/pod.yaml\n{PRIVILEGED_POD}");
-    let out = palisade().args(["scan", "-", "--format", "json"]).write_stdin(input).output().unwrap();
+    let out = palisade()
+        .args(["scan", "-", "--format", "json"])
+        .write_stdin(input)
+        .output()
+        .unwrap();
     let v = json_of(&out);
-    let f = v["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "PLS-POD-001").unwrap().clone();
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "PLS-POD-001")
+        .unwrap()
+        .clone();
     assert_eq!(f["location"]["file"], "llm-chart/templates/pod.yaml");
     assert_eq!(f["location"]["line"], 11);
     assert_eq!(f["location"]["rendered"]["line"], 13);
@@ -114,21 +178,38 @@ fn annotation_suppresses_with_reason_and_counts() {
         "  namespace: llm\n",
         "  namespace: llm\n  annotations:\n    palisade.dev/ignore: \"PLS-POD-001 container=shell reason=GPU driver debugging, time-boxed\"\n",
     );
-    let out = palisade().args(["scan", "-", "--format", "json"]).write_stdin(pod).output().unwrap();
+    let out = palisade()
+        .args(["scan", "-", "--format", "json"])
+        .write_stdin(pod)
+        .output()
+        .unwrap();
     let v = json_of(&out);
     assert!(!rules_of(&v).contains(&"PLS-POD-001".to_owned()));
     let s = v["suppressed"].as_array().unwrap();
-    assert!(s.iter().any(|s| s["rule"] == "PLS-POD-001" && s["suppressed_by"]["kind"] == "annotation"));
+    assert!(
+        s.iter()
+            .any(|s| s["rule"] == "PLS-POD-001" && s["suppressed_by"]["kind"] == "annotation")
+    );
 
     // another container name: not suppressed, and the annotation is reported as unmatched
     let pod = PRIVILEGED_POD.replace(
         "  namespace: llm\n",
         "  namespace: llm\n  annotations:\n    palisade.dev/ignore: \"PLS-POD-001 container=other reason=x\"\n",
     );
-    let out = palisade().args(["scan", "-", "--format", "json"]).write_stdin(pod).output().unwrap();
+    let out = palisade()
+        .args(["scan", "-", "--format", "json"])
+        .write_stdin(pod)
+        .output()
+        .unwrap();
     let v = json_of(&out);
     assert!(rules_of(&v).contains(&"PLS-POD-001".to_owned()));
-    assert!(v["notices"].as_array().unwrap().iter().any(|n| n["kind"] == "unmatched"));
+    assert!(
+        v["notices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["kind"] == "unmatched")
+    );
 }
 
 #[test]
@@ -137,10 +218,20 @@ fn expired_annotation_no_longer_suppresses() {
         "  namespace: llm\n",
         "  namespace: llm\n  annotations:\n    palisade.dev/ignore: \"PLS-POD-001 reason=until the fix ships expires=2020-01-01\"\n",
     );
-    let out = palisade().args(["scan", "-", "--format", "json"]).write_stdin(pod).output().unwrap();
+    let out = palisade()
+        .args(["scan", "-", "--format", "json"])
+        .write_stdin(pod)
+        .output()
+        .unwrap();
     let v = json_of(&out);
     assert!(rules_of(&v).contains(&"PLS-POD-001".to_owned()));
-    assert!(v["notices"].as_array().unwrap().iter().any(|n| n["kind"] == "expired"));
+    assert!(
+        v["notices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["kind"] == "expired")
+    );
 }
 
 #[test]
@@ -161,17 +252,36 @@ fn config_exceptions_disable_and_override_severity() {
     let v = json_of(&out);
     assert!(!rules_of(&v).contains(&"PLS-POD-001".to_owned()));
     let notices = v["notices"].as_array().unwrap();
-    assert!(notices.iter().any(|n| n["kind"] == "unmatched" && n["line"] == 6), "{notices:#?}");
+    assert!(
+        notices
+            .iter()
+            .any(|n| n["kind"] == "unmatched" && n["line"] == 6),
+        "{notices:#?}"
+    );
 
     std::fs::write(&cfg, "rules:\n  severity:\n    PLS-POD-001: low\n").unwrap();
     let out = palisade()
-        .args(["scan", "-", "--format", "json", "--severity-threshold", "medium", "--config"])
+        .args([
+            "scan",
+            "-",
+            "--format",
+            "json",
+            "--severity-threshold",
+            "medium",
+            "--config",
+        ])
         .arg(&cfg)
         .write_stdin(PRIVILEGED_POD)
         .output()
         .unwrap();
     let v = json_of(&out);
-    let f = v["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "PLS-POD-001").unwrap().clone();
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "PLS-POD-001")
+        .unwrap()
+        .clone();
     assert_eq!(f["severity"], "low");
 }
 
@@ -179,11 +289,22 @@ fn config_exceptions_disable_and_override_severity() {
 fn config_errors_point_at_the_line() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("palisade.yaml");
-    std::fs::write(&cfg, "rules:\n  disable:\n    - PLS-POD-001\n    - PLS-TYPO-999\n").unwrap();
-    let out = palisade().args(["scan", "examples/hardened-ai-cluster", "--config"]).arg(&cfg).output().unwrap();
+    std::fs::write(
+        &cfg,
+        "rules:\n  disable:\n    - PLS-POD-001\n    - PLS-TYPO-999\n",
+    )
+    .unwrap();
+    let out = palisade()
+        .args(["scan", "examples/hardened-ai-cluster", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("palisade.yaml:4:7") && err.contains("unknown rule"), "{err}");
+    assert!(
+        err.contains("palisade.yaml:4:7") && err.contains("unknown rule"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -192,20 +313,59 @@ fn baseline_survives_line_moves() {
     let base = dir.path().join("baseline.json");
     let manifest = dir.path().join("pod.yaml");
     std::fs::write(&manifest, PRIVILEGED_POD).unwrap();
-    let out = palisade().arg("scan").arg(&manifest).arg("--write-baseline").arg(&base).output().unwrap();
+    let out = palisade()
+        .arg("scan")
+        .arg(&manifest)
+        .arg("--write-baseline")
+        .arg(&base)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     // Move every line down; the baseline still matches.
     std::fs::write(&manifest, format!("# a comment\n\n{PRIVILEGED_POD}")).unwrap();
-    let out = palisade().arg("scan").arg(&manifest).args(["--format", "json", "--baseline"]).arg(&base).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = palisade()
+        .arg("scan")
+        .arg(&manifest)
+        .args(["--format", "json", "--baseline"])
+        .arg(&base)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     let v = json_of(&out);
     assert!(v["findings"].as_array().unwrap().is_empty());
-    assert!(v["suppressed"].as_array().unwrap().iter().all(|s| s["suppressed_by"]["kind"] == "baseline"));
+    assert!(
+        v["suppressed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["suppressed_by"]["kind"] == "baseline")
+    );
     // A fixed finding leaves a stale baseline entry, which is reported.
-    std::fs::write(&manifest, PRIVILEGED_POD.replace("privileged: true", "privileged: false")).unwrap();
-    let out = palisade().arg("scan").arg(&manifest).args(["--format", "json", "--baseline"]).arg(&base).output().unwrap();
+    std::fs::write(
+        &manifest,
+        PRIVILEGED_POD.replace("privileged: true", "privileged: false"),
+    )
+    .unwrap();
+    let out = palisade()
+        .arg("scan")
+        .arg(&manifest)
+        .args(["--format", "json", "--baseline"])
+        .arg(&base)
+        .output()
+        .unwrap();
     let v = json_of(&out);
-    assert!(v["notices"].as_array().unwrap().iter().any(|n| n["message"].as_str().unwrap().contains("baseline")));
+    assert!(
+        v["notices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["message"].as_str().unwrap().contains("baseline"))
+    );
 }
 
 #[test]
@@ -213,7 +373,15 @@ fn output_file_and_threshold() {
     let dir = tempfile::tempdir().unwrap();
     let out_file = dir.path().join("r.json");
     let out = palisade()
-        .args(["scan", "-", "--format", "json", "--severity-threshold", "critical", "--output"])
+        .args([
+            "scan",
+            "-",
+            "--format",
+            "json",
+            "--severity-threshold",
+            "critical",
+            "--output",
+        ])
         .arg(&out_file)
         .write_stdin(PRIVILEGED_POD)
         .output()
@@ -226,14 +394,26 @@ fn output_file_and_threshold() {
 
 #[test]
 fn rules_and_explain() {
-    let out = palisade().args(["rules", "--search", "KSV-0017"]).output().unwrap();
+    let out = palisade()
+        .args(["rules", "--search", "KSV-0017"])
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("PLS-POD-001"));
     let out = palisade().args(["explain", "KSV-0017"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("PLS-POD-001") && text.contains("How to fix"), "{text}");
-    let out = palisade().args(["explain", "PLS-NOPE-999"]).output().unwrap();
+    assert!(
+        text.contains("PLS-POD-001") && text.contains("How to fix"),
+        "{text}"
+    );
+    let out = palisade()
+        .args(["explain", "PLS-NOPE-999"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let out = palisade().args(["rules", "--format", "json"]).output().unwrap();
+    let out = palisade()
+        .args(["rules", "--format", "json"])
+        .output()
+        .unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v.as_array().unwrap().len() >= 1);
 }
@@ -243,6 +423,47 @@ fn every_subcommand_has_help_with_examples() {
     for sub in ["scan", "rules", "explain"] {
         let out = palisade().args([sub, "--help"]).output().unwrap();
         assert_eq!(out.status.code(), Some(0));
-        assert!(String::from_utf8_lossy(&out.stdout).contains("Examples:"), "{sub} --help has no examples");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Examples:"),
+            "{sub} --help has no examples"
+        );
     }
+}
+
+#[test]
+fn pod_template_annotation_suppresses_only_its_template() {
+    let deploy = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: dcgm
+  namespace: ml-platform
+spec:
+  selector: {matchLabels: {app: dcgm}}
+  template:
+    metadata:
+      labels: {app: dcgm}
+      annotations:
+        palisade.dev/ignore: \"PLS-POD-001 reason=profiling metrics need it\"
+    spec:
+      containers:
+        - name: exporter
+          image: nvcr.io/nvidia/k8s/dcgm-exporter:3.3.5
+          securityContext: {privileged: true}
+";
+    let out = palisade()
+        .args(["scan", "-", "--format", "json"])
+        .write_stdin(deploy)
+        .output()
+        .unwrap();
+    let v = json_of(&out);
+    assert!(!rules_of(&v).contains(&"PLS-POD-001".to_owned()));
+    assert_eq!(
+        v["suppressed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["rule"] == "PLS-POD-001")
+            .count(),
+        1
+    );
 }
