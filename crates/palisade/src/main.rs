@@ -22,7 +22,7 @@ pub(crate) const EXIT_INPUT: u8 = 2;
                   misconfigured pods and RBAC, leaked secrets, exposed inference servers.",
     after_help = "Examples:\n  palisade scan examples/vulnerable-ai-cluster\n  helm template my-chart | palisade scan -\n  palisade rules --category rbac\n  palisade explain PLS-POD-001"
 )]
-struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -35,6 +35,8 @@ enum Command {
     Rules(commands::rules::Args),
     /// Show a rule's documentation.
     Explain(commands::explain::Args),
+    /// Print a shell completion script.
+    Completions(commands::completions::Args),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => commands::scan::run(&args),
         Command::Rules(args) => commands::rules::run(&args),
         Command::Explain(args) => commands::explain::run(&args),
+        Command::Completions(args) => commands::completions::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -420,7 +420,7 @@ fn rules_and_explain() {
 
 #[test]
 fn every_subcommand_has_help_with_examples() {
-    for sub in ["scan", "rules", "explain"] {
+    for sub in ["scan", "rules", "explain", "completions"] {
         let out = palisade().args([sub, "--help"]).output().unwrap();
         assert_eq!(out.status.code(), Some(0));
         assert!(

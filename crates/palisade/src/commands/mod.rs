@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub(crate) mod completions;
 pub(crate) mod explain;
 pub(crate) mod rules;
 pub(crate) mod scan;

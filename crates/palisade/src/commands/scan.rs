@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
   kustomize build overlays/prod | palisade scan - --severity-threshold high
   palisade scan k8s/ --write-baseline .palisade-baseline.json
   palisade scan k8s/ --baseline .palisade-baseline.json
+  palisade scan k8s/ --only PLS-POD-001,PLS-RBAC-001
 
 Exit codes: 0 nothing at or above the threshold, 1 findings at or above it,
 2 usage, configuration or input errors (a file or document that could not be read).")]
@@ -51,6 +52,14 @@ pub(crate) struct Args {
     #[arg(long, value_name = "FILE")]
     write_baseline: Option<PathBuf>,
 
+    /// Run only these rules (comma-separated IDs; repeatable).
+    #[arg(long, value_name = "RULE,...", value_delimiter = ',')]
+    only: Vec<String>,
+
+    /// Do not run these rules (comma-separated IDs; repeatable).
+    #[arg(long, value_name = "RULE,...", value_delimiter = ',')]
+    disable: Vec<String>,
+
     /// Follow symbolic links to folders.
     #[arg(long)]
     follow_links: bool,
@@ -60,7 +69,14 @@ pub(crate) struct Args {
     no_color: bool,
 }
 
-fn load_config(explicit: Option<&Path>) -> Result<Config> {
+fn rule_ids() -> Vec<&'static str> {
+    palisade_rules::rules::all()
+        .iter()
+        .map(|r| r.meta().id)
+        .collect()
+}
+
+fn load_config(explicit: Option<&Path>, ids: &[&str]) -> Result<Config> {
     let path = match explicit {
         Some(p) => Some(p.to_path_buf()),
         None => ["palisade.yaml", ".palisade.yaml"]
@@ -82,7 +98,21 @@ fn load_config(explicit: Option<&Path>) -> Result<Config> {
 }
 
 pub(crate) fn run(args: &Args) -> Result<u8> {
-    let config = load_config(args.config.as_deref())?;
+    let ids = rule_ids();
+    let mut config = load_config(args.config.as_deref(), &ids)?;
+    for id in args.only.iter().chain(&args.disable) {
+        if !ids.contains(&id.as_str()) {
+            bail!("unknown rule {id:?} (see `palisade rules`)");
+        }
+    }
+    config.disabled.extend(args.disable.iter().cloned());
+    if !args.only.is_empty() {
+        config.disabled.extend(
+            ids.iter()
+                .filter(|id| !args.only.iter().any(|o| o == *id))
+                .map(|id| (*id).to_owned()),
+        );
+    }
     let threshold = args
         .severity_threshold
         .or(config.severity_threshold)
