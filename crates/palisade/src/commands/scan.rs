@@ -89,10 +89,6 @@ fn load_config(explicit: Option<&Path>, ids: &[&str]) -> Result<Config> {
     };
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read configuration {}", path.display()))?;
-    let ids: Vec<&str> = palisade_rules::rules::all()
-        .iter()
-        .map(|r| r.meta().id)
-        .collect();
     Config::parse(&path.display().to_string(), &text, &|id| ids.contains(&id))
         .map_err(|e| anyhow::anyhow!("{e}"))
 }
