@@ -7,6 +7,7 @@
 pub mod config;
 pub mod finding;
 pub mod node;
+pub mod output;
 pub mod report;
 pub mod yaml;
 
