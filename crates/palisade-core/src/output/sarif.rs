@@ -15,9 +15,14 @@
 //!   output the rendered position as a related location;
 //! - `partialFingerprints["palisade/v1"]`, Palisade's line-independent
 //!   fingerprint, so alerts survive edits;
-//! - input errors as error-level `toolExecutionNotifications` (and then
-//!   `executionSuccessful: false`: the scan did not read all of its input);
-//!   suppression notices as `toolConfigurationNotifications`.
+//! - input errors as error-level `toolExecutionNotifications`, suppression
+//!   notices as `toolConfigurationNotifications`. `executionSuccessful` stays
+//!   true even then: the scan ran to the end over every document it could
+//!   read, and GitHub's code scanning API does not process the results of an
+//!   upload marked unsuccessful (it answers `failed`, "unsuccessful
+//!   execution": github/codeql-action#1393, #1732), so one unparsable
+//!   template would hide every other result. The CLI's exit code still
+//!   reports the input errors.
 //!
 //! Field order is fixed by these structs, so output is byte-stable.
 
@@ -288,7 +293,7 @@ pub(super) fn render(report: &Report, opts: &RenderOptions) -> String {
                 },
             },
             invocations: [Invocation {
-                execution_successful: report.diagnostics.is_empty(),
+                execution_successful: true,
                 tool_execution_notifications: execution,
                 tool_configuration_notifications: configuration,
             }],
