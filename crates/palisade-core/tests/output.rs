@@ -409,6 +409,44 @@ fn json_of_an_empty_report_has_every_key() {
     assert_eq!(doc["summary"]["findings"]["critical"], 0);
 }
 
+#[test]
+fn json_keys_are_all_documented() {
+    let doc_path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/json-report.md");
+    let docs = std::fs::read_to_string(&doc_path).unwrap();
+    assert!(docs.contains(&format!(
+        "**`{}`**",
+        palisade_core::report::JSON_SCHEMA_VERSION
+    )));
+    let mut r = report();
+    r.suppressed[1].suppressed_by = SuppressedBy::Config {
+        reason: "legacy".to_owned(),
+        line: 3,
+    };
+    let out: Value = serde_json::from_str(&render(&r, Format::Json, &opts(false))).unwrap();
+    let mut missing = Vec::new();
+    let mut stack = vec![&out];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Object(map) => {
+                for (k, child) in map {
+                    if !docs.contains(&format!("`{k}`")) && !docs.contains(&format!(".{k}`")) {
+                        missing.push(k.clone());
+                    }
+                    stack.push(child);
+                }
+            }
+            Value::Array(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    missing.sort();
+    missing.dedup();
+    assert!(
+        missing.is_empty(),
+        "keys missing from docs/json-report.md: {missing:?}"
+    );
+}
+
 // ---------------------------------------------------------------- sarif
 
 #[test]
