@@ -8,7 +8,12 @@
 //!   `security-severity` and `precision`;
 //! - one result per finding, suppressed ones included with a `suppressions`
 //!   entry (`inSource` for an annotation in the manifest, `external` for
-//!   `palisade.yaml` and the baseline) so that viewers show them as dismissed;
+//!   `palisade.yaml` and the baseline, status `accepted`, the reason as
+//!   justification), which SARIF viewers show as suppressed. GitHub code
+//!   scanning is reported not to honour `suppressions` by itself (it opens
+//!   alerts for them unless dismissed by other means); a caller that uploads
+//!   to GitHub and wants suppressed findings left out clears
+//!   `report.suppressed` before rendering;
 //! - locations relative to the checkout (`%SRCROOT%`) with forward slashes
 //!   and percent-encoding, lines and columns clamped to at least 1 (GitHub
 //!   rejects 0), the resource and JSON path as logical locations, and for Helm
