@@ -1,0 +1,441 @@
+//! The terminal table: findings grouped per resource, each with a short fix
+//! hint, then input errors, suppressions, suppression notices and a summary.
+//!
+//! ```text
+//! Deployment/llm/vllm  deploy/vllm.yaml
+//!   CRITICAL  PLS-POD-001  deploy/vllm.yaml:27:11  container "server" sets securityContext.privileged: true
+//!             fix: Remove `securityContext.privileged` (or set it to false).
+//!
+//! Summary: 1 finding (1 critical); 0 suppressed; 1 file, 1 resource scanned
+//! ```
+//!
+//! Colour only when [`RenderOptions::color`] is set; without it the output
+//! holds no escape sequence at all, even when the input smuggles one in.
+
+use super::{RenderOptions, plural, position, printable};
+use crate::finding::{Finding, ResourceRef, Severity};
+use crate::report::{NoticeKind, Report, SuppressedBy};
+use anstyle::{AnsiColor, Style};
+use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write;
+
+/// Width of the severity column (`CRITICAL`).
+const SEVERITY_WIDTH: usize = 8;
+/// Indent of the lines under a finding: past the severity column.
+const HINT_INDENT: usize = 2 + SEVERITY_WIDTH + 2;
+/// Longest fix hint before it is cut.
+const HINT_MAX: usize = 110;
+
+pub(super) fn render(report: &Report, opts: &RenderOptions) -> String {
+    let p = Painter { color: opts.color };
+    let mut sections: Vec<String> = findings(&p, &report.findings);
+    if report.findings.is_empty() {
+        sections.push(format!("{}\n", p.paint(green(), "No findings.")));
+    }
+    sections.extend([
+        suppressed(&p, report),
+        diagnostics(&p, report),
+        notices(&p, report),
+    ]);
+    sections.push(summary(&p, report));
+    let out = sections
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n");
+
+    // A safety net for the promise of no trailing whitespace: padding is only
+    // ever written before more text, but an empty message would end on it.
+    let mut clean = String::with_capacity(out.len());
+    for line in out.lines() {
+        clean.push_str(line.trim_end());
+        clean.push('\n');
+    }
+    clean
+}
+
+/// Findings grouped per (resource, file), groups in the order their first
+/// finding appears (the report's file/line order).
+fn findings(p: &Painter, findings: &[Finding]) -> Vec<String> {
+    let mut groups: Vec<Vec<&Finding>> = Vec::new();
+    let mut index: HashMap<(&ResourceRef, &str), usize> = HashMap::new();
+    for f in findings {
+        let key = (&f.resource, f.location.file.as_str());
+        let i = *index.entry(key).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[i].push(f);
+    }
+    // Most severe first inside a resource; the report's order breaks ties.
+    for g in &mut groups {
+        g.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    }
+
+    let mut sections = Vec::new();
+    for group in &groups {
+        let mut out = String::new();
+        let first = group[0];
+        let _ = writeln!(
+            out,
+            "{}  {}",
+            p.paint(Style::new().bold(), &printable(&first.resource.to_string())),
+            p.paint(dim(), &printable(&first.location.file)),
+        );
+        let locs: Vec<String> = group
+            .iter()
+            .map(|f| {
+                printable(&position(
+                    &f.location.file,
+                    f.location.line,
+                    f.location.column,
+                ))
+                .into_owned()
+            })
+            .collect();
+        let rule_w = group
+            .iter()
+            .map(|f| f.rule.chars().count())
+            .max()
+            .unwrap_or(0);
+        let loc_w = locs.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+        let mut hinted = BTreeSet::new();
+        for (f, loc) in group.iter().zip(&locs) {
+            let label = severity_label(f.severity);
+            let _ = writeln!(
+                out,
+                "  {}{}  {}{}  {}{}  {}",
+                p.paint(severity_style(f.severity), label),
+                pad(label, SEVERITY_WIDTH),
+                p.paint(Style::new().bold(), &printable(&f.rule)),
+                pad(&f.rule, rule_w),
+                loc,
+                pad(loc, loc_w),
+                printable(&f.message),
+            );
+            if let Some(r) = &f.location.rendered {
+                let _ = writeln!(
+                    out,
+                    "{:HINT_INDENT$}{}",
+                    "",
+                    p.paint(
+                        dim(),
+                        &format!("rendered: {}", printable(&position(&r.file, r.line, 0)))
+                    ),
+                );
+            }
+            if hinted.insert(f.rule.as_str()) {
+                let hint = short_hint(&f.remediation);
+                if !hint.is_empty() {
+                    let _ = writeln!(
+                        out,
+                        "{:HINT_INDENT$}{}",
+                        "",
+                        p.paint(dim(), &format!("fix: {}", printable(&hint))),
+                    );
+                }
+            }
+        }
+        sections.push(out);
+    }
+    sections
+}
+
+/// Suppressed findings with a reason are listed one per line; baselined ones
+/// (many, and without reasons) are counted.
+fn suppressed(p: &Painter, report: &Report) -> String {
+    let mut out = String::new();
+    if report.suppressed.is_empty() {
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "{}",
+        p.paint(
+            Style::new().bold(),
+            &format!("Suppressed ({})", report.suppressed.len())
+        )
+    );
+    let listed: Vec<_> = report
+        .suppressed
+        .iter()
+        .filter_map(|s| {
+            let why = match &s.suppressed_by {
+                SuppressedBy::Annotation { reason } => format!("annotation: {reason}"),
+                SuppressedBy::Config { reason, line } => format!("config (line {line}): {reason}"),
+                SuppressedBy::Baseline => return None,
+            };
+            Some((
+                printable(&s.finding.rule),
+                printable(&s.finding.resource.to_string()).into_owned(),
+                why,
+            ))
+        })
+        .collect();
+    let rule_w = listed
+        .iter()
+        .map(|(r, _, _)| r.chars().count())
+        .max()
+        .unwrap_or(0);
+    let res_w = listed
+        .iter()
+        .map(|(_, r, _)| r.chars().count())
+        .max()
+        .unwrap_or(0);
+    for (rule, resource, why) in &listed {
+        let _ = writeln!(
+            out,
+            "  {rule}{}  {resource}{}  {}",
+            pad(rule, rule_w),
+            pad(resource, res_w),
+            p.paint(dim(), &printable(why)),
+        );
+    }
+    let baselined = report
+        .suppressed
+        .iter()
+        .filter(|s| s.suppressed_by == SuppressedBy::Baseline)
+        .count();
+    if baselined > 0 {
+        let _ = writeln!(out, "  {} in the baseline", plural(baselined, "finding"));
+    }
+    out
+}
+
+fn diagnostics(p: &Painter, report: &Report) -> String {
+    let mut out = String::new();
+    if report.diagnostics.is_empty() {
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "{}",
+        p.paint(
+            red().bold(),
+            &format!("Input errors ({})", report.diagnostics.len())
+        )
+    );
+    let locs: Vec<String> = report
+        .diagnostics
+        .iter()
+        .map(|d| printable(&position(&d.file, d.line, d.column)).into_owned())
+        .collect();
+    let w = locs.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    for (d, loc) in report.diagnostics.iter().zip(&locs) {
+        let _ = writeln!(out, "  {loc}{}  {}", pad(loc, w), printable(&d.message));
+    }
+    out
+}
+
+fn notices(p: &Painter, report: &Report) -> String {
+    let mut out = String::new();
+    if report.notices.is_empty() {
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "{}",
+        p.paint(
+            Style::new().bold(),
+            &format!("Suppression notices ({})", report.notices.len())
+        )
+    );
+    let locs: Vec<String> = report
+        .notices
+        .iter()
+        .map(|n| printable(&position(&n.file, n.line, 0)).into_owned())
+        .collect();
+    let w = locs.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    for (n, loc) in report.notices.iter().zip(&locs) {
+        let kind = notice_label(n.kind);
+        let _ = writeln!(
+            out,
+            "  {}{}  {loc}{}  {}",
+            p.paint(yellow(), kind),
+            pad(kind, "unmatched".len()),
+            pad(loc, w),
+            printable(&n.message),
+        );
+    }
+    out
+}
+
+fn summary(p: &Painter, report: &Report) -> String {
+    let s = report.summary();
+    let mut parts = Vec::new();
+
+    let by_sev: Vec<String> = Severity::ALL
+        .iter()
+        .filter_map(|sev| {
+            let n = s.findings.get(sev).copied().unwrap_or(0);
+            (n > 0).then(|| p.paint(severity_style(*sev), &format!("{n} {sev}")))
+        })
+        .collect();
+    if by_sev.is_empty() {
+        parts.push("0 findings".to_owned());
+    } else {
+        parts.push(format!(
+            "{} ({})",
+            plural(s.total, "finding"),
+            by_sev.join(", ")
+        ));
+    }
+
+    let sup_total: usize = s.suppressed.values().sum();
+    let by_kind: Vec<String> = ["annotation", "config", "baseline"]
+        .iter()
+        .filter_map(|k| {
+            s.suppressed
+                .get(*k)
+                .filter(|n| **n > 0)
+                .map(|n| format!("{n} {k}"))
+        })
+        .collect();
+    if by_kind.is_empty() {
+        parts.push("0 suppressed".to_owned());
+    } else {
+        parts.push(format!("{sup_total} suppressed ({})", by_kind.join(", ")));
+    }
+
+    if s.input_errors > 0 {
+        parts.push(p.paint(red(), &plural(s.input_errors, "input error")));
+    }
+    if !report.notices.is_empty() {
+        parts.push(plural(report.notices.len(), "suppression notice"));
+    }
+    parts.push(format!(
+        "{}, {} scanned",
+        plural(s.files, "file"),
+        plural(s.resources, "resource")
+    ));
+
+    format!(
+        "{} {}\n",
+        p.paint(Style::new().bold(), "Summary:"),
+        parts.join("; ")
+    )
+}
+
+/// Paints text when colour is on; otherwise returns it as is.
+struct Painter {
+    color: bool,
+}
+
+impl Painter {
+    fn paint(&self, style: Style, text: &str) -> String {
+        if self.color && !text.is_empty() {
+            format!("{}{text}{}", style.render(), style.render_reset())
+        } else {
+            text.to_owned()
+        }
+    }
+}
+
+fn fg(c: AnsiColor) -> Style {
+    Style::new().fg_color(Some(c.into()))
+}
+fn red() -> Style {
+    fg(AnsiColor::Red)
+}
+fn yellow() -> Style {
+    fg(AnsiColor::Yellow)
+}
+fn green() -> Style {
+    fg(AnsiColor::Green)
+}
+fn dim() -> Style {
+    Style::new().dimmed()
+}
+
+fn severity_style(s: Severity) -> Style {
+    match s {
+        Severity::Critical => fg(AnsiColor::BrightRed).bold(),
+        Severity::High => red(),
+        Severity::Medium => yellow(),
+        Severity::Low => fg(AnsiColor::Cyan),
+        Severity::Info => dim(),
+    }
+}
+
+fn severity_label(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "CRITICAL",
+        Severity::High => "HIGH",
+        Severity::Medium => "MEDIUM",
+        Severity::Low => "LOW",
+        Severity::Info => "INFO",
+    }
+}
+
+fn notice_label(k: NoticeKind) -> &'static str {
+    match k {
+        NoticeKind::Expired => "expired",
+        NoticeKind::Unmatched => "unmatched",
+        NoticeKind::Invalid => "invalid",
+    }
+}
+
+/// Spaces that bring `text` (as shown, without escapes) to `width`.
+fn pad(text: &str, width: usize) -> String {
+    " ".repeat(width.saturating_sub(text.chars().count()))
+}
+
+/// The first sentence of a remediation, cut at a word boundary when long.
+fn short_hint(remediation: &str) -> String {
+    let text = remediation.lines().next().unwrap_or("").trim();
+    let sentence = first_sentence(text);
+    if sentence.chars().count() <= HINT_MAX {
+        return sentence.to_owned();
+    }
+    let cut: String = sentence.chars().take(HINT_MAX).collect();
+    let cut = match cut.rfind(' ') {
+        Some(i) if i > HINT_MAX / 2 => &cut[..i],
+        _ => cut.as_str(),
+    };
+    format!("{}...", cut.trim_end_matches([',', ';', ':', ' ']))
+}
+
+/// Up to and including the first full stop that ends a sentence: one followed
+/// by a space and a capital letter or a backtick, not one after "e.g".
+fn first_sentence(text: &str) -> &str {
+    let bytes = text.as_bytes();
+    for (i, _) in text.match_indices(". ") {
+        let next = text[i + 2..].chars().next();
+        let starts_sentence = next.is_some_and(|c| c.is_uppercase() || c == '`');
+        let before = &text[..i];
+        let abbreviation = ["e.g", "i.e", "etc", "vs"]
+            .iter()
+            .any(|a| before.ends_with(a) && before[..before.len() - a.len()].ends_with([' ', '(']));
+        if starts_sentence && !abbreviation && bytes.get(i) == Some(&b'.') {
+            return &text[..=i];
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hint_is_the_first_sentence() {
+        assert_eq!(
+            short_hint("Remove `privileged` (or set it to false). Grant only what is needed."),
+            "Remove `privileged` (or set it to false)."
+        );
+        assert_eq!(
+            short_hint("Set a limit, e.g. Memory: 1Gi. Then redeploy."),
+            "Set a limit, e.g. Memory: 1Gi."
+        );
+        assert_eq!(short_hint("No full stop"), "No full stop");
+        assert_eq!(short_hint(""), "");
+    }
+
+    #[test]
+    fn long_hint_is_cut_at_a_word() {
+        let long = "word ".repeat(60);
+        let h = short_hint(&long);
+        assert!(h.ends_with("word..."), "{h}");
+        assert!(h.chars().count() <= HINT_MAX + 3);
+    }
+}
