@@ -82,7 +82,7 @@ impl Rule for DefaultNamespace {
         let listed = KINDS
             .iter()
             .any(|(g, k)| obj.kind == *k && obj.group() == *g);
-        if !(has_pods || listed) || built_in(obj) {
+        if !(has_pods || listed) || built_in(obj) || crate::context::is_cluster_scoped(obj) {
             return;
         }
         let msg = match obj.namespace.as_deref() {

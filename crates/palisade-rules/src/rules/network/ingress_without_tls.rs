@@ -7,7 +7,8 @@
 //! wildcard covers one label; a `tls` entry without `hosts` covers every
 //! host). Certificates attached by cloud annotations (AWS Load Balancer
 //! Controller `certificate-arn`, GKE pre-shared or managed certificates,
-//! Azure Application Gateway) count as TLS for every host.
+//! Azure Application Gateway) count as TLS for every host, and so does
+//! ingress-nginx SSL passthrough (the backend terminates TLS).
 //!
 //! Why it matters: a host without TLS is served over plain HTTP; prompts,
 //! completions, API keys and session cookies cross the network in clear.
@@ -70,6 +71,13 @@ impl Rule for IngressWithoutTls {
 
     fn check_object(&self, obj: &Object, _cx: &Context<'_>, out: &mut Emitter<'_>) {
         if !is_ingress(obj) {
+            return;
+        }
+        // With SSL passthrough the backend terminates TLS itself.
+        if obj
+            .annotation("nginx.ingress.kubernetes.io/ssl-passthrough")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+        {
             return;
         }
         if CLOUD_TLS_ANNOTATIONS

@@ -60,10 +60,13 @@ fn internal_marker(obj: &Object) -> Option<String> {
             .eq_ignore_ascii_case("internal")
             .then(|| scheme.to_owned());
     }
-    // In-tree AWS provider: any value but "false" makes it internal.
+    // In-tree AWS provider: any value but "false" makes it internal; an
+    // explicit "false" is internet-facing under either controller.
     let aws = "service.beta.kubernetes.io/aws-load-balancer-internal";
-    if ann(aws).is_some_and(|v| !v.is_empty() && !v.eq_ignore_ascii_case("false")) {
-        return Some(aws.to_owned());
+    match ann(aws) {
+        Some(v) if v.eq_ignore_ascii_case("false") => return None,
+        Some(v) if !v.is_empty() => return Some(aws.to_owned()),
+        _ => {}
     }
     let lbc_type = "service.beta.kubernetes.io/aws-load-balancer-type";
     if eq(lbc_type, "external") || eq(lbc_type, "nlb-ip") {

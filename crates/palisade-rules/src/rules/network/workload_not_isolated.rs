@@ -60,67 +60,75 @@ impl Rule for WorkloadNotIsolated {
         &META
     }
 
-    fn check_workload(&self, w: &Workload<'_>, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        let obj = w.object;
-        if is_template_only(obj) || w.flag("hostNetwork") {
-            return;
-        }
-        let ns = obj.effective_namespace();
-        let labels: Labels = pod_labels(w);
+    fn check_all(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let all = policies(cx);
-        let selecting: Vec<&Policy<'_>> = all.iter().filter(|p| p.selects(ns, &labels)).collect();
-        let ingress: Vec<&Policy<'_>> = selecting
-            .iter()
-            .copied()
-            .filter(|p| p.ingress.isolates())
-            .collect();
-        let egress: Vec<&Policy<'_>> = selecting
-            .iter()
-            .copied()
-            .filter(|p| p.egress.isolates())
-            .collect();
-        if !ingress.is_empty() && !egress.is_empty() {
-            return;
+        for w in cx.all_workloads() {
+            check(w, &all, out);
         }
-        let role = if w.role.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", w.role)
-        };
-        let who = format!("pods of {} {ns}/{}{role}", obj.kind, obj.name);
-        let shown = show_labels(&labels);
-        let mut msg = if selecting.is_empty() {
-            format!(
-                "{who} are selected by no NetworkPolicy in namespace \"{ns}\" (pod labels: {shown}): all ingress and egress is allowed"
-            )
-        } else if ingress.is_empty() && egress.is_empty() {
-            format!(
-                "{who} are selected by {} but it isolates neither ingress nor egress (check its policyTypes): all traffic is allowed",
-                named(&selecting)
-            )
-        } else if ingress.is_empty() {
-            format!(
-                "{who} are isolated for egress by {} but no NetworkPolicy in namespace \"{ns}\" isolates their ingress (pod labels: {shown}): any pod can connect to them",
-                named(&egress)
-            )
-        } else {
-            format!(
-                "{who} are isolated for ingress by {} but no NetworkPolicy in namespace \"{ns}\" restricts their egress (the policyTypes of the policies that select them lack Egress): they can reach any address",
-                named(&ingress)
-            )
-        };
-        // A policy elsewhere that would select these labels is a common
-        // mistake: say why it does not count.
-        if let Some(other) = all
-            .iter()
-            .find(|p| p.namespace().is_some_and(|pns| pns != ns) && p.selects_labels(ns, &labels))
-        {
-            let _ = write!(
-                msg,
-                "; {} matches these labels, but a NetworkPolicy only applies to pods in its own namespace",
-                other.describe()
-            );
-        }
-        out.report(obj, w.meta_path.key("labels"), msg);
     }
+}
+
+/// Reports `w` unless policies in its namespace isolate it both ways.
+fn check(w: &Workload<'_>, all: &[Policy<'_>], out: &mut Emitter<'_>) {
+    let obj = w.object;
+    if is_template_only(obj) || w.flag("hostNetwork") {
+        return;
+    }
+    let ns = obj.effective_namespace();
+    let labels: Labels = pod_labels(w);
+    let selecting: Vec<&Policy<'_>> = all.iter().filter(|p| p.selects(ns, &labels)).collect();
+    let ingress: Vec<&Policy<'_>> = selecting
+        .iter()
+        .copied()
+        .filter(|p| p.ingress.isolates())
+        .collect();
+    let egress: Vec<&Policy<'_>> = selecting
+        .iter()
+        .copied()
+        .filter(|p| p.egress.isolates())
+        .collect();
+    if !ingress.is_empty() && !egress.is_empty() {
+        return;
+    }
+    let role = if w.role.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", w.role)
+    };
+    let who = format!("pods of {} {ns}/{}{role}", obj.kind, obj.name);
+    let shown = show_labels(&labels);
+    let mut msg = if selecting.is_empty() {
+        format!(
+            "{who} are selected by no NetworkPolicy in namespace \"{ns}\" (pod labels: {shown}): all ingress and egress is allowed"
+        )
+    } else if ingress.is_empty() && egress.is_empty() {
+        format!(
+            "{who} are selected by {} but it isolates neither ingress nor egress (check its policyTypes): all traffic is allowed",
+            named(&selecting)
+        )
+    } else if ingress.is_empty() {
+        format!(
+            "{who} are isolated for egress by {} but no NetworkPolicy in namespace \"{ns}\" isolates their ingress (pod labels: {shown}): any pod can connect to them",
+            named(&egress)
+        )
+    } else {
+        format!(
+            "{who} are isolated for ingress by {} but no NetworkPolicy in namespace \"{ns}\" restricts their egress (the policyTypes of the policies that select them lack Egress): they can reach any address",
+            named(&ingress)
+        )
+    };
+    // A policy elsewhere that would select these labels is a common
+    // mistake: say why it does not count.
+    if let Some(other) = all
+        .iter()
+        .find(|p| p.namespace().is_some_and(|pns| pns != ns) && p.selects_labels(ns, &labels))
+    {
+        let _ = write!(
+            msg,
+            "; {} matches these labels, but a NetworkPolicy only applies to pods in its own namespace",
+            other.describe()
+        );
+    }
+    // Several templates of one object (KServe components) may share a path.
+    out.report_keyed(obj, w.meta_path.key("labels"), &w.role, msg);
 }
