@@ -1,16 +1,20 @@
 //! PLS-WL-001: CPU limit not set.
 //!
 //! What it does: flags regular and init containers without
-//! `resources.limits.cpu` (or with it set to zero). A zero limit means no limit to the kubelet.
+//! `resources.limits.cpu` (or with it set to zero). A zero limit means no
+//! limit to the kubelet.
 //!
-//! Why it matters: a container without a CPU limit can use every idle core on the node, so one runaway tokenizer or batch preprocessing loop slows every neighbour's latency.
+//! Why it matters: a container without a CPU limit can use every idle core
+//! on the node, so one runaway tokenizer or batch preprocessing loop slows
+//! every neighbour's latency.
 //!
-//! Satisfied by: the container's own value; pod-level `spec.resources`;
-//! a LimitRange in the same namespace, present in the input, whose
-//! `type: Container` item supplies a default (the LimitRanger admission
-//! plugin applies it). Ephemeral containers cannot have resources and are
-//! skipped; KServe InferenceServices are skipped because KServe's webhook
-//! fills component resources from its configuration. See `resources.rs`.
+//! Satisfied by: the container's own value; pod-level `spec.resources`; a
+//! LimitRange in the same namespace, present in the input, whose `type:
+//! Container` item supplies a default (the LimitRanger admission plugin
+//! applies it). Ephemeral containers cannot have resources and are skipped;
+//! KServe InferenceServices and ServingRuntimes are skipped because KServe's
+//! webhook fills component resources from its configuration. See
+//! `resources.rs`.
 //!
 //! Fix: set `resources.limits.cpu` on every container.
 

@@ -1,16 +1,21 @@
 //! PLS-WL-002: CPU request not set.
 //!
 //! What it does: flags regular and init containers without
-//! `resources.requests.cpu` (or with it set to zero). A CPU limit also counts: the API server copies it into a missing request.
+//! `resources.requests.cpu` (or with it set to zero). A CPU limit also
+//! counts: the API server copies it into a missing request.
 //!
-//! Why it matters: the scheduler places pods by their requests; a container without one is packed onto nodes as if it needed nothing, and under contention it gets the smallest CPU share.
+//! Why it matters: the scheduler places pods by their requests; a container
+//! without one is packed onto nodes as if it needed nothing, and under
+//! contention it gets the smallest CPU share.
 //!
-//! Satisfied by: the container's own value; pod-level `spec.resources`;
-//! the container's CPU limit (copied into the request by the API server); a LimitRange in the same namespace, present in the input, whose
-//! `type: Container` item supplies a default (the LimitRanger admission
-//! plugin applies it). Ephemeral containers cannot have resources and are
-//! skipped; KServe InferenceServices are skipped because KServe's webhook
-//! fills component resources from its configuration. See `resources.rs`.
+//! Satisfied by: the container's own value; pod-level `spec.resources`; the
+//! container's CPU limit (copied into the request by the API server); a
+//! LimitRange in the same namespace, present in the input, whose `type:
+//! Container` item supplies a default (the LimitRanger admission plugin
+//! applies it). Ephemeral containers cannot have resources and are skipped;
+//! KServe InferenceServices and ServingRuntimes are skipped because KServe's
+//! webhook fills component resources from its configuration. See
+//! `resources.rs`.
 //!
 //! Fix: set `resources.requests.cpu` on every container.
 

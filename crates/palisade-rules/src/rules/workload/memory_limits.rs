@@ -1,16 +1,20 @@
 //! PLS-WL-003: Memory limit not set.
 //!
 //! What it does: flags regular and init containers without
-//! `resources.limits.memory` (or with it set to zero). A zero limit means no limit to the kubelet.
+//! `resources.limits.memory` (or with it set to zero). A zero limit means no
+//! limit to the kubelet.
 //!
-//! Why it matters: memory is not compressible: a container without a limit can grow until the node runs out, and then the kernel or the kubelet kills or evicts whatever it picks, often other tenants' pods.
+//! Why it matters: memory is not compressible: a container without a limit
+//! can grow until the node runs out, and then the kernel or the kubelet
+//! kills or evicts whatever it picks, often other tenants' pods.
 //!
-//! Satisfied by: the container's own value; pod-level `spec.resources`;
-//! a LimitRange in the same namespace, present in the input, whose
-//! `type: Container` item supplies a default (the LimitRanger admission
-//! plugin applies it). Ephemeral containers cannot have resources and are
-//! skipped; KServe InferenceServices are skipped because KServe's webhook
-//! fills component resources from its configuration. See `resources.rs`.
+//! Satisfied by: the container's own value; pod-level `spec.resources`; a
+//! LimitRange in the same namespace, present in the input, whose `type:
+//! Container` item supplies a default (the LimitRanger admission plugin
+//! applies it). Ephemeral containers cannot have resources and are skipped;
+//! KServe InferenceServices and ServingRuntimes are skipped because KServe's
+//! webhook fills component resources from its configuration. See
+//! `resources.rs`.
 //!
 //! Fix: set `resources.limits.memory` on every container.
 

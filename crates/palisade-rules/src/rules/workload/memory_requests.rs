@@ -1,16 +1,21 @@
 //! PLS-WL-004: Memory request not set.
 //!
 //! What it does: flags regular and init containers without
-//! `resources.requests.memory` (or with it set to zero). A memory limit also counts: the API server copies it into a missing request.
+//! `resources.requests.memory` (or with it set to zero). A memory limit also
+//! counts: the API server copies it into a missing request.
 //!
-//! Why it matters: the scheduler places pods by their requests; a container without a memory request lands on nodes that cannot hold it and is first in line for eviction under memory pressure.
+//! Why it matters: the scheduler places pods by their requests; a container
+//! without a memory request lands on nodes that cannot hold it and is first
+//! in line for eviction under memory pressure.
 //!
-//! Satisfied by: the container's own value; pod-level `spec.resources`;
-//! the container's memory limit (copied into the request by the API server); a LimitRange in the same namespace, present in the input, whose
-//! `type: Container` item supplies a default (the LimitRanger admission
-//! plugin applies it). Ephemeral containers cannot have resources and are
-//! skipped; KServe InferenceServices are skipped because KServe's webhook
-//! fills component resources from its configuration. See `resources.rs`.
+//! Satisfied by: the container's own value; pod-level `spec.resources`; the
+//! container's memory limit (copied into the request by the API server); a
+//! LimitRange in the same namespace, present in the input, whose `type:
+//! Container` item supplies a default (the LimitRanger admission plugin
+//! applies it). Ephemeral containers cannot have resources and are skipped;
+//! KServe InferenceServices and ServingRuntimes are skipped because KServe's
+//! webhook fills component resources from its configuration. See
+//! `resources.rs`.
 //!
 //! Fix: set `resources.requests.memory` on every container.
 

@@ -51,3 +51,89 @@ pub(crate) fn rules() -> Vec<Box<dyn Rule>> {
         Box::new(tiller::Tiller),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use crate::Engine;
+    use palisade_core::config::Config;
+    use palisade_k8s::load::load_str;
+
+    /// Fields of the wrong type are treated as absent: no rule panics, and
+    /// the rules that look at a mistyped field report it as missing.
+    #[test]
+    fn wrong_types_are_absent_not_panics() {
+        let text = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: odd, namespace: llm, labels: [a, b], ownerReferences: "x"}
+spec:
+  replicas: three
+  selector: app
+  template:
+    metadata: {labels: "app=odd"}
+    spec:
+      automountServiceAccountToken: "false"
+      serviceAccountName: [x]
+      resources: 12
+      initContainers: "not a list"
+      containers:
+        - name: c
+          image: 42
+          imagePullPolicy: {always: true}
+          resources: [cpu, memory]
+          livenessProbe: [httpGet]
+          readinessProbe: "yes"
+        - "not a container"
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: odd, namespace: llm}
+spec:
+  minAvailable: {a: 1}
+  maxUnavailable: [0]
+  selector: {matchLabels: [app], matchExpressions: {key: app}}
+---
+apiVersion: v1
+kind: LimitRange
+metadata: {name: odd, namespace: llm}
+spec:
+  limits: {type: Container}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: odd, namespace: llm}
+spec:
+  scaleTargetRef: "Deployment/odd"
+  minReplicas: one
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: default, namespace: llm}
+automountServiceAccountToken: [false]
+"#;
+        let load = load_str("odd.yaml", text);
+        assert!(load.diagnostics.is_empty(), "{:?}", load.diagnostics);
+        let mut rules = super::rules();
+        rules.extend(crate::rules::images::rules());
+        let engine = Engine::with_rules(rules, Config::default());
+        let found = engine.check(&load.objects);
+        let ids: Vec<&str> = found.iter().map(|f| f.meta.id).collect();
+        for id in [
+            "PLS-WL-001",
+            "PLS-WL-003",
+            "PLS-WL-007",
+            "PLS-WL-008",
+            "PLS-WL-009",
+            "PLS-WL-011",
+        ] {
+            assert!(
+                ids.contains(&id),
+                "{id} should treat the mistyped field as missing: {ids:?}"
+            );
+        }
+        // an unreadable replica count or selector is not judged
+        assert!(!ids.contains(&"PLS-WL-012"), "{ids:?}");
+        assert!(!ids.contains(&"PLS-WL-015"), "{ids:?}");
+    }
+}

@@ -48,6 +48,11 @@ fn knative_backed(w: &Workload<'_>) -> bool {
     if o.group() == "serving.knative.dev" {
         return true;
     }
+    if o.is("serving.kserve.io", "ServingRuntime")
+        || o.is("serving.kserve.io", "ClusterServingRuntime")
+    {
+        return true;
+    }
     if o.is("serving.kserve.io", "InferenceService") {
         let mode = o
             .annotation("serving.kserve.io/deploymentMode")

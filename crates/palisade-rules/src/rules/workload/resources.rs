@@ -15,8 +15,9 @@
 //!
 //! Regular and init containers are checked; ephemeral containers cannot
 //! have resources (the API rejects them), so they are skipped. KServe
-//! InferenceServices are skipped: KServe's webhook fills every component
-//! container's requests and limits from `inferenceservice-config`.
+//! objects are skipped: KServe's webhook fills every InferenceService
+//! component container's requests and limits from `inferenceservice-config`,
+//! and those override a ServingRuntime's container defaults.
 
 use super::support::{in_namespace, quantity_is_zero, quantity_set};
 use crate::context::Context;
@@ -93,7 +94,7 @@ pub(crate) fn check(
     resource: &str,
 ) {
     let o = w.object;
-    if o.is("serving.kserve.io", "InferenceService") {
+    if o.group() == "serving.kserve.io" {
         return;
     }
     if provides(w.spec, field, resource) {

@@ -181,12 +181,17 @@ pub(crate) fn service_account<'a>(w: &Workload<'a>) -> (&'a str, Option<&'static
 
 /// Namespaces that hold at least one pod template, each with the first
 /// object (in input order) that holds one there. System namespaces
-/// (`kube-system`, `kube-public`, `kube-node-lease`) are left out.
+/// (`kube-system`, `kube-public`, `kube-node-lease`) are left out, and so
+/// are KServe ServingRuntimes and PodTemplates, which run no pods of their
+/// own.
 pub(crate) fn namespaces_with_workloads<'a>(cx: &Context<'a>) -> BTreeMap<&'a str, &'a Object> {
     let mut out = BTreeMap::new();
     for (i, ws) in cx.workloads.iter().enumerate() {
         let o = &cx.objects[i];
-        if ws.is_empty() {
+        if ws.is_empty()
+            || o.kind == "PodTemplate"
+            || (o.group() == "serving.kserve.io" && o.kind != "InferenceService")
+        {
             continue;
         }
         let Some(ns) = namespace_of(o) else { continue };
