@@ -1,6 +1,8 @@
 //! Every rule has fixtures under `fixtures/<RULE-ID>/`: each `fail*.yaml`
 //! must raise the rule (exactly `N` times when the file says `# expect: N`),
-//! each `pass*.yaml` must not. One table-driven test runs them all.
+//! each `pass*.yaml` must not. One table-driven test runs them all. A
+//! `palisade.yaml` beside the fixtures configures the run (for rules that
+//! act on settings, such as an allowed-registry list).
 
 #![allow(clippy::unwrap_used, clippy::panic, clippy::disallowed_macros)] // tests fail loudly and print what they checked
 
@@ -33,7 +35,12 @@ fn run(index: usize, file: &std::path::Path) -> (usize, Vec<String>) {
         load.diagnostics
     );
     let rule = rules::all().swap_remove(index);
-    let engine = Engine::with_rules(vec![rule], Config::default());
+    let cfg_path = file.with_file_name("palisade.yaml");
+    let config = match std::fs::read_to_string(&cfg_path) {
+        Ok(t) => Config::parse(&cfg_path.display().to_string(), &t, &|_| true).unwrap(),
+        Err(_) => Config::default(),
+    };
+    let engine = Engine::with_rules(vec![rule], config);
     let found = engine.check(&load.objects);
     let msgs = found
         .iter()

@@ -19,8 +19,14 @@ fn scan(example: &str, format: &str) -> String {
         .args(["scan", example, "--format", format])
         .output()
         .unwrap();
-    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().replace(env!("CARGO_PKG_VERSION"), "[VERSION]")
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .replace(env!("CARGO_PKG_VERSION"), "[VERSION]")
 }
 
 #[test]

@@ -27,11 +27,7 @@ use crate::rule::{Emitter, Rule};
 use palisade_core::{References, RuleMeta, Severity};
 use palisade_k8s::Workload;
 
-/// Not yet in the registry (`rules()`): the fixture harness runs rules with
-/// `Config::default()`, so a `fail-*.yaml` cannot configure an allowlist and
-/// could never fire. The behaviour is covered by the unit tests below; once
-/// the harness can carry settings, register it and move the cases to
-/// `fixtures/PLS-IMG-004/`.
+/// Its fixtures carry the allowlist in `fixtures/PLS-IMG-004/palisade.yaml`.
 pub(crate) struct AllowedRegistry;
 
 static META: RuleMeta = RuleMeta {
