@@ -4,6 +4,7 @@
 
 pub mod load;
 pub mod object;
+pub mod selector;
 pub mod workload;
 
 pub use load::{LoadOutcome, Loader};

@@ -10,6 +10,7 @@
 
 use crate::context::Context;
 use palisade_core::{Node, Path};
+use palisade_k8s::selector;
 use palisade_k8s::{Object, Workload};
 use std::collections::BTreeMap;
 
@@ -170,46 +171,12 @@ pub(crate) fn selector_matches(
             k.to_owned()
         }
     };
-    let mut ok = true;
-    for e in sel.get("matchLabels").map_or(&[][..], Node::entries) {
-        let want = e.value.as_str()?;
-        if labels.get(&key_of(&e.key)).map(String::as_str) != Some(want) {
-            ok = false;
-        }
-    }
-    for req in sel.get("matchExpressions").map_or(&[][..], Node::items) {
-        let key = key_of(req.get("key").and_then(Node::as_str)?);
-        let values: Vec<&str> = req
-            .get("values")
-            .map_or(&[][..], Node::items)
-            .iter()
-            .filter_map(Node::as_str)
-            .collect();
-        let have = labels.get(&key).map(String::as_str);
-        let m = match req.get("operator").and_then(Node::as_str)? {
-            "In" if !values.is_empty() => have.is_some_and(|v| values.contains(&v)),
-            "NotIn" if !values.is_empty() => have.is_none_or(|v| !values.contains(&v)),
-            "Exists" if values.is_empty() => have.is_some(),
-            "DoesNotExist" if values.is_empty() => have.is_none(),
-            _ => return None,
-        };
-        ok &= m;
-    }
-    Some(ok)
+    selector::matches(sel, &|k| labels.get(k).map(String::as_str), &key_of)
 }
 
 /// Whether a selector is empty (selects every pod it can see).
 pub(crate) fn is_empty_selector(sel: Option<&Node>) -> bool {
-    let Some(sel) = sel.filter(|s| s.is_map()) else {
-        return true;
-    };
-    sel.get("matchLabels")
-        .map_or(&[][..], Node::entries)
-        .is_empty()
-        && sel
-            .get("matchExpressions")
-            .map_or(&[][..], Node::items)
-            .is_empty()
+    selector::is_empty(sel)
 }
 
 /// Which flavour of policy.

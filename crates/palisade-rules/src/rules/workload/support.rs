@@ -5,14 +5,14 @@
 use crate::context::{Context, is_cluster_scoped};
 use crate::rule::Emitter;
 use palisade_core::{Node, Path};
-use palisade_k8s::{Object, Workload};
+use palisade_k8s::{Object, Workload, selector};
 use std::collections::BTreeMap;
 
 /// Whether a label selector (`matchLabels` and `matchExpressions`) selects
 /// an object with `labels`. A missing selector selects nothing; an empty
 /// one selects everything when `empty_selects_all` (policy/v1
-/// PodDisruptionBudget) and nothing otherwise (policy/v1beta1). An unknown
-/// operator makes the selector invalid, which selects nothing.
+/// PodDisruptionBudget) and nothing otherwise (policy/v1beta1). An invalid
+/// selector selects nothing.
 pub(crate) fn selector_matches(
     selector: Option<&Node>,
     labels: Option<&Node>,
@@ -21,45 +21,16 @@ pub(crate) fn selector_matches(
     let Some(sel) = selector.filter(|s| s.is_map()) else {
         return false;
     };
+    if selector::is_empty(Some(sel)) {
+        return empty_selects_all;
+    }
     let label = |k: &str| {
         labels
             .and_then(|l| l.get(k))
             .filter(|v| !v.is_null())
             .and_then(Node::as_str)
     };
-    let match_labels = sel.get("matchLabels").map_or(&[][..], Node::entries);
-    let exprs = sel.get("matchExpressions").map_or(&[][..], Node::items);
-    if match_labels.is_empty() && exprs.is_empty() {
-        return empty_selects_all;
-    }
-    for e in match_labels {
-        if label(&e.key) != e.value.as_str() {
-            return false;
-        }
-    }
-    for x in exprs {
-        let Some(key) = x.get("key").and_then(Node::as_str) else {
-            return false;
-        };
-        let values: Vec<&str> = x
-            .get("values")
-            .map_or(&[][..], Node::items)
-            .iter()
-            .filter_map(Node::as_str)
-            .collect();
-        let have = label(key);
-        let ok = match x.get("operator").and_then(Node::as_str) {
-            Some("In") => have.is_some_and(|v| values.contains(&v)),
-            Some("NotIn") => have.is_none_or(|v| !values.contains(&v)),
-            Some("Exists") => have.is_some(),
-            Some("DoesNotExist") => have.is_none(),
-            _ => false,
-        };
-        if !ok {
-            return false;
-        }
-    }
-    true
+    selector::matches(sel, &label, &str::to_owned).unwrap_or(false)
 }
 
 /// `spec.template.metadata.labels` of a controller.
