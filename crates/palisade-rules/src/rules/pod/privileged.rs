@@ -52,7 +52,10 @@ impl Rule for Privileged {
                     w.object,
                     c.name,
                     path,
-                    format!("container {:?} sets securityContext.privileged: true", c.name),
+                    format!(
+                        "container {:?} sets securityContext.privileged: true",
+                        c.name
+                    ),
                 );
             }
         }
