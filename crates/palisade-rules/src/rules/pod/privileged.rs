@@ -52,10 +52,7 @@ impl Rule for Privileged {
                     w.object,
                     c.name,
                     path,
-                    format!(
-                        "container {:?} sets securityContext.privileged: true",
-                        c.name
-                    ),
+                    format!("container {:?} sets securityContext.privileged: true", c.name),
                 );
             }
         }
