@@ -56,8 +56,7 @@ impl Rule for HostPort {
                 .iter()
                 .enumerate()
             {
-                let Some(host) = p.get("hostPort").and_then(Node::as_i64).filter(|v| *v != 0)
-                else {
+                let Some(host) = p.get("hostPort").and_then(Node::as_i64).filter(|v| *v > 0) else {
                     continue;
                 };
                 let target = p

@@ -63,7 +63,7 @@ impl Rule for HostPathVolume {
 
     fn check_workload(&self, w: &Workload<'_>, _cx: &Context<'_>, out: &mut Emitter<'_>) {
         for (v, vpath) in w.volumes() {
-            let Some(hp) = v.get("hostPath").filter(|n| !n.is_null()) else {
+            let Some(hp) = v.get("hostPath").filter(|n| n.is_map()) else {
                 continue;
             };
             let raw = hp.get("path").and_then(Node::as_str);

@@ -83,12 +83,21 @@ fn who(c: &Container<'_>) -> String {
     }
 }
 
-/// Whether the pod declares itself a Windows pod (`spec.os.name: windows`).
-/// The API server forbids the Linux-only security fields on such pods, so
-/// the Linux-only rules skip them.
+/// Whether the pod runs on Windows: `spec.os.name: windows`, or a
+/// `nodeSelector` on `kubernetes.io/os: windows` for manifests older than
+/// the `os` field. Linux-only security fields do nothing there (and the API
+/// server rejects them when `os.name` is windows), so the Linux-only rules
+/// skip such pods.
 fn is_windows(w: &Workload<'_>) -> bool {
-    w.get("os")
+    let os = w
+        .get("os")
         .and_then(|o| o.get("name"))
+        .and_then(Node::as_str);
+    if let Some(os) = os {
+        return os == "windows";
+    }
+    w.get("nodeSelector")
+        .and_then(|n| n.get("kubernetes.io/os"))
         .and_then(Node::as_str)
         == Some("windows")
 }
@@ -402,7 +411,7 @@ fn seccomp_of<'a>(w: &Workload<'a>, c: &Container<'a>) -> Confinement {
         .node
         .get("securityContext")
         .and_then(|s| s.get("seccompProfile"))
-        .filter(|n| !n.is_null());
+        .filter(|n| n.is_map());
     if let Some(n) = own {
         return judge_profile_field("seccompProfile", n, &sc_path(c, &["seccompProfile"]), false);
     }
@@ -410,7 +419,7 @@ fn seccomp_of<'a>(w: &Workload<'a>, c: &Container<'a>) -> Confinement {
     if let Some((v, p)) = pod_annotation(w, &ckey) {
         return judge_profile_annotation(&ckey, v, p, false, true);
     }
-    if let Some((n, p)) = w.pod_sc("seccompProfile") {
+    if let Some((n, p)) = w.pod_sc("seccompProfile").filter(|(n, _)| n.is_map()) {
         return judge_profile_field("seccompProfile", n, &p, true);
     }
     let pkey = "seccomp.security.alpha.kubernetes.io/pod";
@@ -429,7 +438,7 @@ fn apparmor_of<'a>(w: &Workload<'a>, c: &Container<'a>) -> Confinement {
         .node
         .get("securityContext")
         .and_then(|s| s.get("appArmorProfile"))
-        .filter(|n| !n.is_null());
+        .filter(|n| n.is_map());
     if let Some(n) = own {
         return judge_profile_field(
             "appArmorProfile",
@@ -442,7 +451,7 @@ fn apparmor_of<'a>(w: &Workload<'a>, c: &Container<'a>) -> Confinement {
     if let Some((v, p)) = pod_annotation(w, &ckey) {
         return judge_profile_annotation(&ckey, v, p, false, false);
     }
-    if let Some((n, p)) = w.pod_sc("appArmorProfile") {
+    if let Some((n, p)) = w.pod_sc("appArmorProfile").filter(|(n, _)| n.is_map()) {
         return judge_profile_field("appArmorProfile", n, &p, true);
     }
     Confinement::Unset

@@ -3,6 +3,7 @@
 //! What it does: flags containers that end up holding NET_RAW: it is in the
 //! runtime's default set, so a container has it unless `drop` names
 //! `NET_RAW` or `ALL`, and adding it back after `drop: [ALL]` restores it.
+//! `add: [ALL]` is left to PLS-POD-017.
 //!
 //! Why it matters: raw sockets let a process forge packets: ARP and DNS
 //! spoofing against neighbours on the node's network, and several
@@ -51,24 +52,24 @@ impl Rule for NetRaw {
             if !holds_cap(c, "NET_RAW") {
                 continue;
             }
-            let added = caps(c, "add")
-                .into_iter()
-                .find(|a| a.name == "NET_RAW" || a.name == "ALL");
-            match added {
-                Some(a) => out.report_container(
-                    w.object,
-                    c.name,
-                    a.path,
-                    if a.name == "ALL" {
-                        format!(
-                            "{} adds ALL capabilities (as {:?}), NET_RAW included",
-                            who(c),
-                            a.raw
-                        )
+            let add = caps(c, "add");
+            if add.iter().any(|a| a.name == "ALL") {
+                continue; // PLS-POD-017 reports `add: [ALL]`
+            }
+            match add.into_iter().find(|a| a.name == "NET_RAW") {
+                Some(a) => {
+                    let back = if caps(c, "drop").iter().any(|d| d.name == "ALL") {
+                        " back after dropping ALL"
                     } else {
-                        format!("{} adds capability {} back", who(c), a.raw)
-                    },
-                ),
+                        ""
+                    };
+                    out.report_container(
+                        w.object,
+                        c.name,
+                        a.path,
+                        format!("{} adds capability {}{back}", who(c), a.raw),
+                    );
+                }
                 None => out.report_container(
                     w.object,
                     c.name,
