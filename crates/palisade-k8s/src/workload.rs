@@ -161,13 +161,14 @@ impl<'a> Workload<'a> {
         self.meta?.get("labels")?.get(key)?.as_str()
     }
 
-    /// Template annotation, falling back to the object's own annotations.
+    /// An annotation of the pod template (for a Pod, of the Pod itself).
+    /// Annotations on a controller's own metadata never reach its pods, so
+    /// there is no fallback to them.
     pub fn annotation(&self, key: &str) -> Option<&'a str> {
         self.meta
             .and_then(|m| m.get("annotations"))
             .and_then(|a| a.get(key))
             .and_then(Node::as_str)
-            .or_else(|| self.object.annotation(key))
     }
 
     /// The pod's volumes with their paths.
