@@ -3,7 +3,7 @@
 //! `INSTA_UPDATE=always cargo test -p palisade --test snapshots` and read the
 //! `.snap` changes).
 
-#![allow(clippy::unwrap_used, clippy::panic)] // tests fail loudly
+#![allow(clippy::unwrap_used, clippy::panic, clippy::disallowed_macros)] // tests fail loudly
 
 use assert_cmd::Command;
 use std::path::Path;
@@ -52,4 +52,34 @@ fn vulnerable_junit() {
 #[test]
 fn hardened_table() {
     insta::assert_snapshot!(scan("examples/hardened-ai-cluster", "table"));
+}
+
+/// The SARIF the CLI writes for the example validates against the official
+/// SARIF 2.1.0 schema in `../shared/schemas/`.
+#[test]
+fn vulnerable_sarif_validates_against_the_schema() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/schemas/sarif/sarif-schema-2.1.0.json");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{} missing in CI",
+            path.display()
+        );
+        eprintln!("SKIPPED: {} not found beside the checkout", path.display());
+        return;
+    };
+    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&scan("examples/vulnerable-ai-cluster", "sarif")).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert!(doc["runs"][0]["results"].as_array().unwrap().len() > 10);
 }
