@@ -26,7 +26,7 @@ static META: RuleMeta = RuleMeta {
     title: "Subject can exec or attach into pods",
     severity: Severity::High,
     category: "rbac",
-    rationale: "Exec, attach and ephemeral debug containers run commands inside existing containers: the subject gets their ServiceAccount tokens, mounted Secrets and network position, and the node itself when the pod is privileged. `get` on pods/exec is enough, through a WebSocket upgrade.",
+    rationale: "Exec, attach and ephemeral debug containers run commands inside existing containers: the subject gets their ServiceAccount tokens, mounted Secrets and network position, and the node itself when the pod is privileged. `get` on pods/exec has long been enough as well, through a WebSocket upgrade.",
     remediation: "Remove `pods/exec`, `pods/attach` and `pods/ephemeralcontainers` (and `*`) from `rules[].resources` for workloads and CI; give people a separate, time-bound role for debugging.",
     references: References {
         trivy: &["KSV-0053", "KSV-0054"],

@@ -26,7 +26,7 @@ static META: RuleMeta = RuleMeta {
     title: "Subject can reach kubelets through nodes/proxy",
     severity: Severity::High,
     category: "rbac",
-    rationale: "nodes/proxy forwards requests to the kubelet API of any node, where /exec, /run and /attach run commands in every container on it, control-plane pods included, without pods/exec RBAC, admission or API audit of the command. `get` is enough, through a WebSocket upgrade. Monitoring charts often ask for it when nodes/metrics would do.",
+    rationale: "nodes/proxy forwards requests to the kubelet API of any node, where /exec, /run and /attach run commands in every container on it, control-plane pods included, without pods/exec RBAC, admission or API audit of the command. `get` has long been enough as well, through a WebSocket upgrade. Monitoring charts often ask for it when nodes/metrics would do.",
     remediation: "Replace `nodes/proxy` in `rules[].resources` with `nodes/metrics` (and `nodes/stats` or `nodes/log` where needed) for scrapers; keep nodes/proxy to node-debugging roles bound only when needed.",
     references: References {
         trivy: &["KSV-0047"],
