@@ -127,7 +127,13 @@ impl Engine {
                 .copied()
                 .unwrap_or(meta.severity),
             category: meta.category.to_owned(),
-            fingerprint: fingerprint(meta.id, &resource, &path, &raw.discriminator),
+            // A keyed finding is identified by its key, not its path, so
+            // reordering a list (RBAC subjects, hosts) keeps the fingerprint.
+            fingerprint: if raw.discriminator.is_empty() {
+                fingerprint(meta.id, &resource, &path, "")
+            } else {
+                fingerprint(meta.id, &resource, "", &raw.discriminator)
+            },
             resource,
             location: obj.locate(&raw.path),
             message: raw.message.clone(),

@@ -69,8 +69,10 @@ impl Emitter<'_> {
         );
     }
 
-    /// Reports a finding with a discriminator that keeps its fingerprint apart
-    /// from others on the same path (e.g. the subject of an RBAC grant).
+    /// Reports a finding identified by `key` rather than by its path: the
+    /// fingerprint hashes the key in place of the path, so it survives list
+    /// reordering (e.g. the subjects of a binding). The key must be unique
+    /// among this rule's findings on the object.
     pub fn report_keyed(
         &mut self,
         obj: &Object,

@@ -467,3 +467,41 @@ spec:
         1
     );
 }
+
+#[test]
+fn rbac_fingerprints_survive_subject_reordering() {
+    let binding = |subjects: &str| {
+        format!(
+            "apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: ml-admins
+subjects:
+{subjects}roleRef:
+  kind: ClusterRole
+  name: cluster-admin
+  apiGroup: rbac.authorization.k8s.io
+"
+        )
+    };
+    let a = "  - {kind: Group, name: ml-engineers, apiGroup: rbac.authorization.k8s.io}\n";
+    let b = "  - {kind: User, name: alice@example.com, apiGroup: rbac.authorization.k8s.io}\n";
+    let fps = |text: String| {
+        let out = palisade()
+            .args(["scan", "-", "--format", "json", "--only", "PLS-RBAC-001"])
+            .write_stdin(text)
+            .output()
+            .unwrap();
+        let mut v: Vec<String> = json_of(&out)["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["fingerprint"].as_str().unwrap().to_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let first = fps(binding(&format!("{a}{b}")));
+    assert_eq!(first.len(), 2);
+    assert_eq!(first, fps(binding(&format!("{b}{a}"))));
+}
