@@ -8,6 +8,7 @@ pub mod config;
 pub mod finding;
 pub mod node;
 pub mod report;
+pub mod secrets;
 pub mod yaml;
 
 pub use finding::{Finding, Location, References, ResourceRef, RuleMeta, Severity};
