@@ -60,7 +60,7 @@ pub struct Assignment {
 
 /// The detector ID for values judged by their key name ([`named_secret`]).
 pub const NAMED_SECRET: &str = "named-secret";
-const NAMED_SECRET_DESC: &str = "literal value of a secret-named key";
+const NAMED_SECRET_DESC: &str = "value of a secret-named key";
 
 /// Texts are scanned whole; this only bounds the work spent resolving the
 /// end of one PEM block or decoding one JWT header.
