@@ -594,6 +594,15 @@ pub fn named_secret(name: &str, value: &str) -> Option<SecretMatch> {
     if is_placeholder(v) || is_non_secret_value(v) {
         return None;
     }
+    // `tlsSecret: model-serving-tls`, `credentialsSecret: s3-access`: a
+    // name ending in "secret" often holds the name of a Secret object.
+    if words(name)
+        .last()
+        .is_some_and(|l| l == "secret" || l == "secrets")
+        && is_dns_name_with_parts(v)
+    {
+        return None;
+    }
     if is_aws_secret_name(name)
         && v.len() == 40
         && v.bytes()
@@ -1006,6 +1015,8 @@ const DUMMY_PREFIXES: &[&str] = &[
     "example",
     "sample",
     "xxxx",
+    "changethis",
+    "setme",
 ];
 
 /// References to a secret store instead of a value.
@@ -1108,8 +1119,9 @@ fn is_template(v: &str) -> bool {
 }
 
 /// Values that are not secrets whatever their key: booleans, file paths,
-/// URLs without credentials, Kubernetes resource names that name a secret
-/// (`postgres-credentials`, `my-tls-secret`), very short values.
+/// environment variable names, URLs without credentials, Kubernetes
+/// resource names that name a secret (`postgres-credentials`,
+/// `my-tls-secret`), very short values.
 fn is_non_secret_value(v: &str) -> bool {
     let lower = v.to_ascii_lowercase();
     if matches!(
@@ -1130,7 +1142,7 @@ fn is_non_secret_value(v: &str) -> bool {
     if v.chars().count() < 3 {
         return true;
     }
-    if looks_like_path(v) {
+    if looks_like_path(v) || is_env_var_name(v) {
         return true;
     }
     if let Some((scheme, rest)) = v.split_once("://")
@@ -1161,6 +1173,25 @@ fn looks_like_path(v: &str) -> bool {
         && matches!(v.as_bytes()[2], b'\\' | b'/')
         && v.as_bytes()[0].is_ascii_alphabetic();
     unix || windows || v.starts_with("file://")
+}
+
+/// A DNS-1123 subdomain of at least two parts (`s3-access`, `db.creds`).
+fn is_dns_name_with_parts(v: &str) -> bool {
+    v.len() <= 253
+        && v.contains(['-', '.'])
+        && v.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && v.split(['-', '.']).all(|p| !p.is_empty())
+}
+
+/// An environment variable name (`DB_PASSWORD`): a value naming where the
+/// secret is, not the secret.
+fn is_env_var_name(v: &str) -> bool {
+    v.contains('_')
+        && v.bytes().next().is_some_and(|b| b.is_ascii_uppercase())
+        && v.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        && v.split('_').all(|p| !p.is_empty())
 }
 
 /// A DNS-1123 name with a part that names a secret: `my-db-secret`,
@@ -1328,7 +1359,7 @@ pub fn decode_base64(s: &str) -> Option<Vec<u8>> {
 // ---------------------------------------------------------------------------
 
 static ASSIGN_LINE: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r#"^[ \t]*(?:export[ \t]+|-[ \t]+)?(["']?)([A-Za-z_][A-Za-z0-9_.\-]{0,127})["']?[ \t]*(=|:=|:|=>)[ \t]*(.*?)[ \t]*$"#).ok()
+    Regex::new(r#"^[ \t]*(?:export[ \t]+|-[ \t]+)?(["']?)([A-Za-z_][A-Za-z0-9_.\-]{0,127})["']?[ \t]*(=>|:=|=|:)[ \t]*(.*?)[ \t]*$"#).ok()
 });
 
 /// Most lines and JSON leaves read from one text.
@@ -2027,9 +2058,14 @@ mod tests {
             ("key", "5a0f6a53-3c4e-4b0e-9a51-8d5a1c2b3f4e"),
             ("max_tokens", "4096"),
             ("secretKeyRef", "db"),
+            ("credentialsSecret", "s3-access"),
+            ("password", "DB_PASSWORD"),
+            ("jwt_secret", "change-this-in-production"),
         ] {
             assert_eq!(named(k, v), None, "{k}={v:?}");
         }
+        // A single word under a secret name is a value, not a resource name.
+        assert!(named("secret", "supersecret").is_some());
         // The span is the trimmed value.
         let m = named_secret("password", "  hunter2x  ").unwrap();
         assert_eq!(m.span, 2..10);
