@@ -123,7 +123,7 @@ static DETECTORS: &[Detector] = &[
         id: "aws-access-key-id",
         description: "AWS access key ID",
         keywords: &["a3t", "akia", "asia", "abia", "acca"],
-        pattern: r"(?-u:\b)((?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})(?-u:\b)",
+        pattern: r"(?-u:\b)((?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16})(?-u:\b)",
         group: 1,
         verify: |c| {
             let s = c.secret();
@@ -1572,6 +1572,10 @@ mod tests {
         assert_eq!(m.confidence, Confidence::High);
         let sts = ["AS", "IA"].concat() + &rand(UPPER32, 16, 2);
         finds(&format!("\"{sts}\""), "aws-access-key-id", &sts);
+        // Keys outside the base32 alphabet gitleaks assumes are still keys.
+        let digits = ["AK", "IA"].concat() + &rand("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 16, 4);
+        finds(&digits, "aws-access-key-id", &digits);
+        assert!(detect(&["AKIA", &"A".repeat(16)].concat()).is_empty());
         // The documentation's example key, and a key glued into a longer word.
         assert!(detect(&["AKIA", "IOSFODNN7", "EXAMPLE"].concat()).is_empty());
         assert!(detect(&format!("X{key}Y")).is_empty());
