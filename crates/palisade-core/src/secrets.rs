@@ -13,7 +13,8 @@
 //!   embedded configuration files, so the caller can judge each pair.
 //!
 //! [`redact`] makes the only form of a secret that may be shown: at most four
-//! leading characters (none for short values) and the length.
+//! leading characters (none for short values) and the length; [`mask`]
+//! replaces every detected secret in a text.
 //!
 //! Patterns follow gitleaks' default configuration (MIT) where it has one,
 //! tightened with ASCII word boundaries. Nothing here panics on any input:
@@ -1318,6 +1319,26 @@ pub fn redact(value: &str) -> String {
     format!("[redacted {n} chars]")
 }
 
+/// `text` with every [`detect`] match replaced by `[redacted:<detector>]`,
+/// for logs and for filtering what leaves a boundary (the gateway).
+pub fn mask(text: &str) -> String {
+    let found = detect(text);
+    if found.is_empty() {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for m in &found {
+        out.push_str(text.get(at..m.span.start).unwrap_or(""));
+        out.push_str("[redacted:");
+        out.push_str(m.detector);
+        out.push(']');
+        at = m.span.end;
+    }
+    out.push_str(text.get(at..).unwrap_or(""));
+    out
+}
+
 /// Decodes standard or URL-safe base64, padded or not, ignoring ASCII
 /// whitespace (as Kubernetes `data` and JWT segments are written).
 pub fn decode_base64(s: &str) -> Option<Vec<u8>> {
@@ -2174,6 +2195,18 @@ mod tests {
                 && !r.contains(&long[..5])
                 && r.ends_with("[redacted 200 chars]")
         );
+    }
+
+    #[test]
+    fn masking_replaces_every_match() {
+        let gh = format!("ghp_{}", rand(ALNUM, 36, 150));
+        let pw = rand(ALNUM, 18, 151);
+        let text = format!("token={gh} url=postgres://u:{pw}@db/x é");
+        assert_eq!(
+            mask(&text),
+            "token=[redacted:github-pat] url=postgres://u:[redacted:database-url-password]@db/x é"
+        );
+        assert_eq!(mask("nothing here"), "nothing here");
     }
 
     #[test]
