@@ -9,6 +9,7 @@ pub mod finding;
 pub mod node;
 pub mod output;
 pub mod report;
+pub mod secrets;
 pub mod yaml;
 
 pub use finding::{Finding, Location, References, ResourceRef, RuleMeta, Severity};
