@@ -2,6 +2,7 @@
 //! an index by kind and namespace, and the settings. Built once per scan.
 
 use crate::engine::Settings;
+use crate::rules::rbac::model::Model;
 use palisade_k8s::workload::workloads;
 use palisade_k8s::{Object, Workload};
 use std::collections::{BTreeSet, HashMap};
@@ -16,6 +17,7 @@ pub struct Context<'a> {
     /// Settings from configuration.
     pub settings: &'a Settings,
     by_kind: HashMap<&'a str, Vec<usize>>,
+    rbac: Model<'a>,
 }
 
 impl<'a> Context<'a> {
@@ -25,12 +27,15 @@ impl<'a> Context<'a> {
         for (i, o) in objects.iter().enumerate() {
             by_kind.entry(o.kind.as_str()).or_default().push(i);
         }
-        Self {
+        let mut cx = Self {
             objects,
             workloads: objects.iter().map(workloads).collect(),
             settings,
             by_kind,
-        }
+            rbac: Model::default(),
+        };
+        cx.rbac = Model::build(&cx);
+        cx
     }
 
     /// Objects of a kind (any API group).
@@ -40,6 +45,12 @@ impl<'a> Context<'a> {
             .map_or(&[][..], Vec::as_slice)
             .iter()
             .map(|i| &self.objects[*i])
+    }
+
+    /// Who can do what: the effective RBAC permissions of every subject,
+    /// built once per scan and shared by the RBAC rules.
+    pub(crate) fn rbac(&self) -> &Model<'a> {
+        &self.rbac
     }
 
     /// Every pod template of every object.

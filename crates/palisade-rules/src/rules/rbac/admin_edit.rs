@@ -15,7 +15,7 @@
 //!
 //! Fix: bind a Role with the resources and verbs the subject needs.
 
-use super::model::{Model, RoleKind, Scope};
+use super::model::{RoleKind, Scope};
 use crate::context::Context;
 use crate::rule::{Emitter, Rule};
 use palisade_core::{Path, References, RuleMeta, Severity};
@@ -42,7 +42,7 @@ impl Rule for AdminEdit {
     }
 
     fn check_all(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        let model = Model::build(cx);
+        let model = cx.rbac();
         for b in &model.bindings {
             if b.exempt || b.role_kind != Some(RoleKind::ClusterRole) {
                 continue;

@@ -11,7 +11,7 @@
 //!
 //! Fix: remove the subject; bind a real group or ServiceAccount.
 
-use super::model::{Model, RoleState};
+use super::model::RoleState;
 use crate::context::Context;
 use crate::rule::{Emitter, Rule};
 use palisade_core::{Path, References, RuleMeta, Severity};
@@ -41,7 +41,7 @@ impl Rule for Anonymous {
     }
 
     fn check_all(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        let model = Model::build(cx);
+        let model = cx.rbac();
         for b in &model.bindings {
             if b.exempt {
                 continue;

@@ -17,7 +17,7 @@
 //!
 //! Fix: remove `bind`/`escalate`, or name the roles in resourceNames.
 
-use super::model::{Model, Names, Need, RBAC_GROUP, Req};
+use super::model::{Names, Need, RBAC_GROUP, Req};
 use super::report::{Capability, Reach, report};
 use crate::context::Context;
 use crate::rule::{Emitter, Rule};
@@ -82,6 +82,6 @@ impl Rule for BindEscalate {
     }
 
     fn check_all(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        report(&Model::build(cx), &CAP, out);
+        report(cx.rbac(), &CAP, out);
     }
 }

@@ -15,7 +15,7 @@
 //!
 //! Fix: bind the ServiceAccounts or groups that need it by name.
 
-use super::model::{Model, PolicyRule, SubjectKind};
+use super::model::{PolicyRule, SubjectKind};
 use crate::context::Context;
 use crate::rule::{Emitter, Rule};
 use palisade_core::{Path, References, RuleMeta, Severity};
@@ -77,7 +77,7 @@ impl Rule for BroadGroups {
     }
 
     fn check_all(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        let model = Model::build(cx);
+        let model = cx.rbac();
         for b in &model.bindings {
             if b.exempt {
                 continue;

@@ -14,7 +14,7 @@
 //! Fix: bind a role with the verbs and resources the subject needs; keep
 //! break-glass admin access in a group bound only when needed.
 
-use super::model::{Model, Need};
+use super::model::Need;
 use super::report::{Capability, Reach, report};
 use crate::context::Context;
 use crate::rule::{Emitter, Rule};
@@ -56,6 +56,6 @@ impl Rule for ClusterAdmin {
     }
 
     fn check_all(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        report(&Model::build(cx), &CAP, out);
+        report(cx.rbac(), &CAP, out);
     }
 }

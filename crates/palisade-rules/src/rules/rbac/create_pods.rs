@@ -14,7 +14,7 @@
 //!
 //! Fix: deploy through GitOps or CI identities and enforce Pod Security.
 
-use super::model::{Model, Need, Req};
+use super::model::{Need, Req};
 use super::report::{Capability, Reach, report};
 use crate::context::Context;
 use crate::rule::{Emitter, Rule};
@@ -68,6 +68,6 @@ impl Rule for CreatePods {
     }
 
     fn check_all(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        report(&Model::build(cx), &CAP, out);
+        report(cx.rbac(), &CAP, out);
     }
 }

@@ -17,7 +17,7 @@
 //!
 //! Fix: limit `approve` to your own signer names in resourceNames.
 
-use super::model::{Model, Names, Need, Req};
+use super::model::{Names, Need, Req};
 use super::report::{Capability, Reach, report};
 use crate::context::Context;
 use crate::rule::{Emitter, Rule};
@@ -76,6 +76,6 @@ impl Rule for CsrApproval {
     }
 
     fn check_all(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        report(&Model::build(cx), &CAP, out);
+        report(cx.rbac(), &CAP, out);
     }
 }

@@ -12,7 +12,7 @@
 //!
 //! Fix: add the role to the same manifests, or remove the binding.
 
-use super::model::{Model, RoleKind, RoleState, Scope};
+use super::model::{RoleKind, RoleState, Scope};
 use crate::context::Context;
 use crate::rule::{Emitter, Rule};
 use palisade_core::{Path, References, RuleMeta, Severity};
@@ -45,7 +45,7 @@ impl Rule for Dangling {
     }
 
     fn check_all(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        let model = Model::build(cx);
+        let model = cx.rbac();
         for b in model.bindings.iter().filter(|b| !b.exempt) {
             let msg = match (b.role, b.role_kind, b.scope) {
                 (RoleState::Missing, Some(RoleKind::Role), Scope::Namespace(ns)) => format!(

@@ -13,7 +13,7 @@
 //!
 //! Fix: drop the rule; use logs, metrics or a break-glass role instead.
 
-use super::model::{Model, Need, Req};
+use super::model::{Need, Req};
 use super::report::{Capability, Reach, report};
 use crate::context::Context;
 use crate::rule::{Emitter, Rule};
@@ -66,6 +66,6 @@ impl Rule for Exec {
     }
 
     fn check_all(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        report(&Model::build(cx), &CAP, out);
+        report(cx.rbac(), &CAP, out);
     }
 }

@@ -14,7 +14,7 @@
 //!
 //! Fix: remove the rule, or limit it with resourceNames to harmless names.
 
-use super::model::{Model, Names, Need, Req};
+use super::model::{Names, Need, Req};
 use super::report::{Capability, Reach, report};
 use crate::context::Context;
 use crate::rule::{Emitter, Rule};
@@ -69,6 +69,6 @@ impl Rule for Impersonate {
     }
 
     fn check_all(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        report(&Model::build(cx), &CAP, out);
+        report(cx.rbac(), &CAP, out);
     }
 }

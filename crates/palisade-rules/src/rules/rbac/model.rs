@@ -28,9 +28,9 @@ use super::builtin::{BUILTIN_ROLES, BuiltinRole, BuiltinRule};
 use crate::context::Context;
 use palisade_core::Node;
 use palisade_k8s::Object;
-use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 use std::fmt::{self, Write as _};
+use std::sync::OnceLock;
 
 /// The RBAC API group.
 pub(crate) const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
@@ -546,7 +546,7 @@ pub(crate) struct Grant<'m, 'a> {
 }
 
 /// The whole model.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Model<'a> {
     pub(crate) defs: Vec<RoleDef<'a>>,
     pub(crate) bindings: Vec<Binding<'a>>,
@@ -554,7 +554,7 @@ pub(crate) struct Model<'a> {
     reachable: Vec<bool>,
     /// Bindings by subject key, built on first use (only rules whose
     /// capability takes two permissions need it).
-    by_identity: OnceCell<HashMap<String, Vec<usize>>>,
+    by_identity: OnceLock<HashMap<String, Vec<usize>>>,
 }
 
 fn is_rbac(o: &Object) -> bool {
@@ -781,7 +781,7 @@ impl<'a> Model<'a> {
             bindings,
             sets,
             reachable,
-            by_identity: OnceCell::new(),
+            by_identity: OnceLock::new(),
         }
     }
 

@@ -15,7 +15,7 @@
 //!
 //! Fix: bind a role listing the resources and verbs the subject needs.
 
-use super::model::{Model, Need};
+use super::model::Need;
 use super::report::{Capability, Reach, report};
 use crate::context::Context;
 use crate::rule::{Emitter, Rule};
@@ -57,6 +57,6 @@ impl Rule for NamespaceAdmin {
     }
 
     fn check_all(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        report(&Model::build(cx), &CAP, out);
+        report(cx.rbac(), &CAP, out);
     }
 }

@@ -13,7 +13,7 @@
 //!
 //! Fix: use `nodes/metrics` or `nodes/stats` instead.
 
-use super::model::{Model, Need, Req};
+use super::model::{Need, Req};
 use super::report::{Capability, Reach, report};
 use crate::context::Context;
 use crate::rule::{Emitter, Rule};
@@ -53,6 +53,6 @@ impl Rule for NodeProxy {
     }
 
     fn check_all(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        report(&Model::build(cx), &CAP, out);
+        report(cx.rbac(), &CAP, out);
     }
 }

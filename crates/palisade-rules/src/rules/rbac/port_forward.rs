@@ -12,7 +12,7 @@
 //!
 //! Fix: expose what is needed through a Service with authentication.
 
-use super::model::{Model, Need, Req};
+use super::model::{Need, Req};
 use super::report::{Capability, Reach, report};
 use crate::context::Context;
 use crate::rule::{Emitter, Rule};
@@ -51,6 +51,6 @@ impl Rule for PortForward {
     }
 
     fn check_all(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        report(&Model::build(cx), &CAP, out);
+        report(cx.rbac(), &CAP, out);
     }
 }

@@ -14,7 +14,7 @@
 //!
 //! Fix: use a Role in the namespaces that need it, limited by resourceNames.
 
-use super::model::{Model, Names, Need, Req};
+use super::model::{Names, Need, Req};
 use super::report::{Capability, Reach, report};
 use crate::context::Context;
 use crate::rule::{Emitter, Rule};
@@ -59,6 +59,6 @@ impl Rule for SecretsCluster {
     }
 
     fn check_all(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        report(&Model::build(cx), &CAP, out);
+        report(cx.rbac(), &CAP, out);
     }
 }

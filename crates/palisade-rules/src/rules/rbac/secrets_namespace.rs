@@ -14,7 +14,6 @@
 //!
 //! Fix: limit the rule with resourceNames, or mount the Secret instead.
 
-use super::model::Model;
 use super::report::{Capability, Reach, report};
 use super::secrets_cluster::READ_SECRETS;
 use crate::context::Context;
@@ -55,6 +54,6 @@ impl Rule for SecretsNamespace {
     }
 
     fn check_all(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        report(&Model::build(cx), &CAP, out);
+        report(cx.rbac(), &CAP, out);
     }
 }

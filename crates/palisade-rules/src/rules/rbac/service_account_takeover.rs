@@ -13,7 +13,7 @@
 //!
 //! Fix: remove the rule or name the ServiceAccounts in resourceNames.
 
-use super::model::{Model, Names, Need, Req};
+use super::model::{Names, Need, Req};
 use super::report::{Capability, Reach, report};
 use crate::context::Context;
 use crate::rule::{Emitter, Rule};
@@ -54,6 +54,6 @@ impl Rule for ServiceAccountTakeover {
     }
 
     fn check_all(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        report(&Model::build(cx), &CAP, out);
+        report(cx.rbac(), &CAP, out);
     }
 }

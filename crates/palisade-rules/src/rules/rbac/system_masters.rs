@@ -12,7 +12,7 @@
 //!
 //! Fix: use an ordinary group bound to the role it needs.
 
-use super::model::{Model, SubjectKind};
+use super::model::SubjectKind;
 use crate::context::Context;
 use crate::rule::{Emitter, Rule};
 use palisade_core::{Path, References, RuleMeta, Severity};
@@ -41,7 +41,7 @@ impl Rule for SystemMasters {
     }
 
     fn check_all(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        let model = Model::build(cx);
+        let model = cx.rbac();
         for b in model.bindings.iter().filter(|b| !b.exempt) {
             for s in b
                 .subjects

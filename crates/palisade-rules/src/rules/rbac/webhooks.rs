@@ -16,7 +16,7 @@
 //!
 //! Fix: limit update/patch to the controller's own webhook by resourceNames.
 
-use super::model::{Model, Names, Need, Req};
+use super::model::{Names, Need, Req};
 use super::report::{Capability, Reach, report};
 use crate::context::Context;
 use crate::rule::{Emitter, Rule};
@@ -76,6 +76,6 @@ impl Rule for Webhooks {
     }
 
     fn check_all(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        report(&Model::build(cx), &CAP, out);
+        report(cx.rbac(), &CAP, out);
     }
 }

@@ -12,7 +12,7 @@
 //!
 //! Fix: list the resources and verbs explicitly.
 
-use super::model::{Model, is_default_role};
+use super::model::is_default_role;
 use crate::context::Context;
 use crate::rule::{Emitter, Rule};
 use palisade_core::{Path, References, RuleMeta, Severity};
@@ -45,7 +45,7 @@ impl Rule for Wildcards {
     }
 
     fn check_all(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
-        let model = Model::build(cx);
+        let model = cx.rbac();
         for d in &model.defs {
             let Some(obj) = d.object else { continue };
             if is_default_role(d.name) {
