@@ -505,3 +505,39 @@ subjects:
     assert_eq!(first.len(), 2);
     assert_eq!(first, fps(binding(&format!("{b}{a}"))));
 }
+
+#[test]
+fn min_severity_hides_lower_findings_from_report_and_exit_code() {
+    let out = palisade()
+        .args([
+            "scan",
+            "examples/vulnerable-ai-cluster",
+            "--format",
+            "json",
+            "--min-severity",
+            "critical",
+        ])
+        .output()
+        .unwrap();
+    let v = json_of(&out);
+    let sev: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["severity"].as_str().unwrap())
+        .collect();
+    assert!(
+        !sev.is_empty() && sev.iter().all(|s| *s == "critical"),
+        "{sev:?}"
+    );
+    let out = palisade()
+        .args([
+            "scan",
+            "examples/hardened-ai-cluster",
+            "--min-severity",
+            "low",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   palisade scan examples/vulnerable-ai-cluster
+  palisade scan examples/vulnerable-ai-cluster --min-severity high
   palisade scan deploy/ --format sarif --output palisade.sarif
   helm template my-chart ./chart | palisade scan -
   kustomize build overlays/prod | palisade scan - --severity-threshold high
@@ -39,6 +40,11 @@ pub(crate) struct Args {
     /// [default: from palisade.yaml, else info].
     #[arg(long, value_name = "LEVEL", env = "PALISADE_SEVERITY_THRESHOLD", value_parser = super::scan_severity)]
     severity_threshold: Option<Severity>,
+
+    /// Report only findings at or above this severity (the others are not
+    /// shown and do not count towards the exit code).
+    #[arg(long, value_name = "LEVEL", env = "PALISADE_MIN_SEVERITY", value_parser = super::scan_severity)]
+    min_severity: Option<Severity>,
 
     /// Configuration file [default: ./palisade.yaml or ./.palisade.yaml when present].
     #[arg(short, long, value_name = "FILE", env = "PALISADE_CONFIG")]
@@ -129,7 +135,11 @@ pub(crate) fn run(args: &Args) -> Result<u8> {
     };
     let load = loader.load_paths(&args.paths);
     let engine = Engine::new(config);
-    let report = engine.scan(load, baseline.as_ref());
+    let mut report = engine.scan(load, baseline.as_ref());
+    if let Some(min) = args.min_severity {
+        report.findings.retain(|f| f.severity >= min);
+        report.suppressed.retain(|s| s.finding.severity >= min);
+    }
 
     if let Some(p) = &args.write_baseline {
         std::fs::write(p, Baseline::to_json(&report))
