@@ -83,3 +83,44 @@ fn vulnerable_sarif_validates_against_the_schema() {
     assert!(errors.is_empty(), "{errors:#?}");
     assert!(doc["runs"][0]["results"].as_array().unwrap().len() > 10);
 }
+
+fn scan_args(args: &[&str]) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = Command::cargo_bin("palisade")
+        .unwrap()
+        .current_dir(root)
+        .env("NO_COLOR", "1")
+        .env_remove("PALISADE_CONFIG")
+        .env_remove("PALISADE_FORMAT")
+        .args(args)
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The README shows real output: its excerpts must be what the binary prints now.
+#[test]
+fn readme_shows_the_real_output() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .unwrap();
+    let critical = scan_args(&[
+        "scan",
+        "examples/vulnerable-ai-cluster",
+        "--min-severity",
+        "critical",
+    ]);
+    let hardened = scan_args(&["scan", "examples/hardened-ai-cluster"]);
+    let full = scan_args(&["scan", "examples/vulnerable-ai-cluster"]);
+    let summary = full.lines().last().unwrap();
+    for (what, text) in [
+        ("critical findings", critical.as_str()),
+        ("hardened scan", hardened.as_str()),
+        ("summary", summary),
+    ] {
+        assert!(
+            readme.contains(text.trim_end()),
+            "README.md is stale: its {what} excerpt differs from the real output:\n{text}"
+        );
+    }
+}
