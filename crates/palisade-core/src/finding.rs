@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -208,11 +209,11 @@ pub struct Finding {
     /// Rule ID.
     pub rule: String,
     /// Rule title.
-    pub title: String,
+    pub title: Cow<'static, str>,
     /// Effective severity (after configuration overrides).
     pub severity: Severity,
     /// Rule category.
-    pub category: String,
+    pub category: Cow<'static, str>,
     /// The object the finding is about.
     pub resource: ResourceRef,
     /// Where it is.
@@ -220,52 +221,53 @@ pub struct Finding {
     /// What is wrong, specific to this object. Never contains a secret value.
     pub message: String,
     /// How to fix it.
-    pub remediation: String,
+    pub remediation: Cow<'static, str>,
     /// Peer IDs and standards.
     pub references: FindingReferences,
     /// Stable across runs and line moves: rule + resource identity + path (+ discriminator).
     pub fingerprint: String,
 }
 
-/// The references of a finding, serialised with every key present.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+/// The references of a finding, serialised with every key present. The
+/// lists are the rule's own static metadata, shared by every finding of the
+/// rule rather than copied into each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 pub struct FindingReferences {
     /// Trivy IDs.
-    pub trivy: Vec<String>,
+    pub trivy: &'static [&'static str],
     /// Kubescape IDs.
-    pub kubescape: Vec<String>,
+    pub kubescape: &'static [&'static str],
     /// Checkov IDs.
-    pub checkov: Vec<String>,
+    pub checkov: &'static [&'static str],
     /// Polaris checks.
-    pub polaris: Vec<String>,
+    pub polaris: &'static [&'static str],
     /// kube-linter checks.
-    pub kube_linter: Vec<String>,
+    pub kube_linter: &'static [&'static str],
     /// kube-score checks.
-    pub kube_score: Vec<String>,
+    pub kube_score: &'static [&'static str],
     /// Pod Security Standards.
-    pub pss: Vec<String>,
+    pub pss: &'static [&'static str],
     /// CIS benchmark.
-    pub cis: Vec<String>,
+    pub cis: &'static [&'static str],
     /// OWASP LLM Top 10.
-    pub owasp_llm: Vec<String>,
+    pub owasp_llm: &'static [&'static str],
     /// MITRE.
-    pub mitre: Vec<String>,
+    pub mitre: &'static [&'static str],
 }
 
 impl From<&References> for FindingReferences {
     fn from(r: &References) -> Self {
-        let v = |s: &[&str]| s.iter().map(|x| (*x).to_owned()).collect();
         Self {
-            trivy: v(r.trivy),
-            kubescape: v(r.kubescape),
-            checkov: v(r.checkov),
-            polaris: v(r.polaris),
-            kube_linter: v(r.kube_linter),
-            kube_score: v(r.kube_score),
-            pss: v(r.pss),
-            cis: v(r.cis),
-            owasp_llm: v(r.owasp_llm),
-            mitre: v(r.mitre),
+            trivy: r.trivy,
+            kubescape: r.kubescape,
+            checkov: r.checkov,
+            polaris: r.polaris,
+            kube_linter: r.kube_linter,
+            kube_score: r.kube_score,
+            pss: r.pss,
+            cis: r.cis,
+            owasp_llm: r.owasp_llm,
+            mitre: r.mitre,
         }
     }
 }

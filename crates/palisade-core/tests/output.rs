@@ -111,9 +111,9 @@ fn finding(
 ) -> Finding {
     Finding {
         rule: meta.id.to_owned(),
-        title: meta.title.to_owned(),
+        title: meta.title.into(),
         severity: meta.severity,
-        category: meta.category.to_owned(),
+        category: meta.category.into(),
         fingerprint: fingerprint(meta.id, &resource, path, ""),
         resource,
         location: Location {
@@ -124,7 +124,7 @@ fn finding(
             rendered: None,
         },
         message: message.to_owned(),
-        remediation: meta.remediation.to_owned(),
+        remediation: meta.remediation.into(),
         references: FindingReferences::from(&meta.references),
     }
 }

@@ -119,14 +119,14 @@ impl Engine {
         let path = raw.path.to_string();
         Finding {
             rule: meta.id.to_owned(),
-            title: meta.title.to_owned(),
+            title: meta.title.into(),
             severity: self
                 .config
                 .severity
                 .get(meta.id)
                 .copied()
                 .unwrap_or(meta.severity),
-            category: meta.category.to_owned(),
+            category: meta.category.into(),
             // A keyed finding is identified by its key, not its path, so
             // reordering a list (RBAC subjects, hosts) keeps the fingerprint.
             fingerprint: if raw.discriminator.is_empty() {
@@ -137,7 +137,7 @@ impl Engine {
             resource,
             location: obj.locate(&raw.path),
             message: raw.message.clone(),
-            remediation: meta.remediation.to_owned(),
+            remediation: meta.remediation.into(),
             references: FindingReferences::from(&meta.references),
         }
     }

@@ -136,8 +136,9 @@ impl<'a> RuleInfo<'a> {
 /// Every rule that ran plus every rule a finding names, sorted by ID, each once.
 fn rules(report: &Report) -> Vec<RuleInfo<'_>> {
     let mut out: Vec<RuleInfo<'_>> = Vec::new();
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for m in &report.rules {
-        if !out.iter().any(|r| r.id == m.id) {
+        if seen.insert(m.id) {
             out.push(RuleInfo::from_meta(m));
         }
     }
@@ -146,7 +147,7 @@ fn rules(report: &Report) -> Vec<RuleInfo<'_>> {
         .iter()
         .chain(report.suppressed.iter().map(|s| &s.finding));
     for f in all {
-        if !out.iter().any(|r| r.id == f.rule) {
+        if seen.insert(f.rule.as_str()) {
             let r = &f.references;
             let peers = [
                 ("trivy", &r.trivy),
@@ -162,7 +163,7 @@ fn rules(report: &Report) -> Vec<RuleInfo<'_>> {
             ]
             .into_iter()
             .filter(|(_, ids)| !ids.is_empty())
-            .map(|(name, ids)| (peer_display(name), ids.iter().map(String::as_str).collect()))
+            .map(|(name, ids)| (peer_display(name), ids.to_vec()))
             .collect();
             out.push(RuleInfo {
                 id: &f.rule,
