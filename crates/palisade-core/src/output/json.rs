@@ -57,6 +57,18 @@ struct SuppressedCounts {
 }
 
 pub(super) fn render(report: &Report, opts: &RenderOptions) -> String {
+    let mut out = Vec::new();
+    // Writing into a Vec cannot fail; serialisation of these types cannot either.
+    let _ = write(report, opts, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Streams the report to `w` without building it in memory first.
+pub(super) fn write(
+    report: &Report,
+    opts: &RenderOptions,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let mut findings = SeverityCounts::default();
     for f in &report.findings {
         *match f.severity {
@@ -95,7 +107,8 @@ pub(super) fn render(report: &Report, opts: &RenderOptions) -> String {
         diagnostics: &report.diagnostics,
         notices: &report.notices,
     };
-    to_pretty(&doc)
+    serde_json::to_writer_pretty(&mut *w, &doc).map_err(std::io::Error::from)?;
+    w.write_all(b"\n")
 }
 
 /// Pretty JSON with a final newline. The report types hold only strings,

@@ -94,6 +94,20 @@ pub fn render(report: &Report, format: Format, opts: &RenderOptions) -> String {
     }
 }
 
+/// Writes a report to `w`. JSON is streamed; the other formats are rendered
+/// first. Use this for large reports: it never holds a JSON report in memory.
+pub fn write(
+    report: &Report,
+    format: Format,
+    opts: &RenderOptions,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Json => json::write(report, opts, w),
+        _ => w.write_all(render(report, format, opts).as_bytes()),
+    }
+}
+
 /// The tool's name in every format.
 const TOOL_NAME: &str = "palisade";
 

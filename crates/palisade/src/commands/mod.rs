@@ -38,6 +38,31 @@ pub(crate) fn emit(text: &str, path: Option<&Path>) -> anyhow::Result<()> {
     }
 }
 
+/// Streams output through `write` to `path`, or to stdout when `path` is
+/// `None` or `-`, buffered.
+pub(crate) fn emit_with(
+    path: Option<&Path>,
+    write: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    match path {
+        Some(p) if p.as_os_str() != "-" => {
+            let f = std::fs::File::create(p)
+                .with_context(|| format!("cannot write {}", p.display()))?;
+            let mut w = std::io::BufWriter::with_capacity(1 << 16, f);
+            write(&mut w)
+                .and_then(|()| w.flush())
+                .with_context(|| format!("cannot write {}", p.display()))
+        }
+        _ => {
+            let mut w = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            write(&mut w)?;
+            w.flush()?;
+            Ok(())
+        }
+    }
+}
+
 /// Parses a severity name for clap.
 pub(crate) fn scan_severity(s: &str) -> Result<palisade_core::Severity, String> {
     s.parse::<palisade_core::Severity>()

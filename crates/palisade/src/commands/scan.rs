@@ -4,7 +4,7 @@ use crate::{EXIT_FINDINGS, EXIT_INPUT, EXIT_OK};
 use anyhow::{Context as _, Result, bail};
 use palisade_core::Severity;
 use palisade_core::config::Config;
-use palisade_core::output::{Format, RenderOptions, render};
+use palisade_core::output::{Format, RenderOptions, write};
 use palisade_k8s::Loader;
 use palisade_rules::Engine;
 use palisade_rules::suppress::Baseline;
@@ -151,7 +151,9 @@ pub(crate) fn run(args: &Args) -> Result<u8> {
         color: format == Format::Table && to_stdout && !args.no_color && super::stdout_color(),
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
     };
-    super::emit(&render(&report, format, &opts), args.output.as_deref())?;
+    super::emit_with(args.output.as_deref(), &mut |w| {
+        write(&report, format, &opts, w)
+    })?;
     if !report.diagnostics.is_empty() {
         // Input errors also go to stderr, so they are seen whatever the format.
         for d in &report.diagnostics {
