@@ -182,9 +182,15 @@ impl Builder {
                 });
             }
             Event::SequenceEnd => {
-                let Some(Frame::Seq { pos, anchor, items }) = self.stack.pop() else {
+                let Some(Frame::Seq {
+                    pos,
+                    anchor,
+                    mut items,
+                }) = self.stack.pop()
+                else {
                     return Err(self.err(span, "unbalanced sequence end"));
                 };
+                items.shrink_to_fit();
                 let node = Node {
                     value: Value::Seq(items),
                     pos,
@@ -198,12 +204,13 @@ impl Builder {
                 let Some(Frame::Map {
                     pos,
                     anchor,
-                    entries,
+                    mut entries,
                     ..
                 }) = self.stack.pop()
                 else {
                     return Err(self.err(span, "unbalanced mapping end"));
                 };
+                entries.shrink_to_fit();
                 let node = Node {
                     value: Value::Map(entries),
                     pos,
