@@ -165,7 +165,7 @@ impl Ctx<'_> {
 
     fn string(&self, n: &Node, what: &str) -> Result<String, ConfigError> {
         match &n.value {
-            Value::Scalar(s) => Ok(s.text.clone()),
+            Value::Scalar(s) => Ok(s.text.to_string()),
             _ => Err(self.err(n.pos, format!("{what} must be a string"))),
         }
     }
@@ -249,7 +249,7 @@ impl Config {
                                     let sev = v
                                         .parse::<Severity>()
                                         .map_err(|err| cx.err(s.value.pos, err.to_string()))?;
-                                    cfg.severity.insert(s.key.clone(), sev);
+                                    cfg.severity.insert(s.key.to_string(), sev);
                                 }
                             }
                             other => {

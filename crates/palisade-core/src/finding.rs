@@ -207,7 +207,7 @@ pub struct RuleMeta {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
     /// Rule ID.
-    pub rule: String,
+    pub rule: Cow<'static, str>,
     /// Rule title.
     pub title: Cow<'static, str>,
     /// Effective severity (after configuration overrides).

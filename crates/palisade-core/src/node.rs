@@ -4,6 +4,7 @@
 //! carries the 1-based line and column it was read from, so a finding can
 //! point at the offending field.
 
+use compact_str::CompactString;
 use std::fmt;
 
 /// A position in a source file (1-based line and column).
@@ -27,7 +28,7 @@ impl Pos {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scalar {
     /// The scalar's text after YAML unescaping.
-    pub text: String,
+    pub text: CompactString,
     /// `true` for a plain (unquoted, non-block) scalar.
     pub plain: bool,
 }
@@ -36,7 +37,7 @@ pub struct Scalar {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     /// The key's text (non-string keys are kept in their written form).
-    pub key: String,
+    pub key: CompactString,
     /// Where the key was written.
     pub key_pos: Pos,
     /// The value.
@@ -228,7 +229,7 @@ impl Node {
             Value::Null => serde_json::Value::Null,
             Value::Scalar(s) => {
                 if !s.plain {
-                    return serde_json::Value::String(s.text.clone());
+                    return serde_json::Value::String(s.text.to_string());
                 }
                 if self.is_null() {
                     return serde_json::Value::Null;
@@ -245,12 +246,12 @@ impl Node {
                 {
                     return serde_json::Value::Number(n);
                 }
-                serde_json::Value::String(s.text.clone())
+                serde_json::Value::String(s.text.to_string())
             }
             Value::Seq(items) => items.iter().map(Node::to_json).collect(),
             Value::Map(entries) => entries
                 .iter()
-                .map(|e| (e.key.clone(), e.value.to_json()))
+                .map(|e| (e.key.to_string(), e.value.to_json()))
                 .collect::<serde_json::Map<_, _>>()
                 .into(),
         }

@@ -128,19 +128,28 @@ pub struct Report {
 }
 
 impl Report {
-    /// Sorts findings into their stable order.
+    /// Sorts findings into their stable order: file, line, column, rule,
+    /// fingerprint (compared in place, without copying keys).
     pub fn sort(&mut self) {
-        let key = |f: &Finding| {
+        fn order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
             (
-                f.location.file.clone(),
-                f.location.line,
-                f.location.column,
-                f.rule.clone(),
-                f.fingerprint.clone(),
+                &a.location.file,
+                a.location.line,
+                a.location.column,
+                &a.rule,
+                &a.fingerprint,
             )
-        };
-        self.findings.sort_by_key(key);
-        self.suppressed.sort_by_key(|s| key(&s.finding));
+                .cmp(&(
+                    &b.location.file,
+                    b.location.line,
+                    b.location.column,
+                    &b.rule,
+                    &b.fingerprint,
+                ))
+        }
+        self.findings.sort_unstable_by(order);
+        self.suppressed
+            .sort_unstable_by(|a, b| order(&a.finding, &b.finding));
         self.diagnostics.sort();
         self.notices.sort();
     }

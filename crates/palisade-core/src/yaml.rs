@@ -6,6 +6,7 @@
 //! Kubernetes decoder honours them.
 
 use crate::node::{Entry, Node, Pos, Scalar, Value};
+use compact_str::CompactString;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 use std::collections::HashMap;
 
@@ -79,7 +80,7 @@ enum Frame {
         pos: Pos,
         anchor: usize,
         entries: Vec<Entry>,
-        key: Option<(String, Pos)>,
+        key: Option<(CompactString, Pos)>,
     },
 }
 
@@ -145,7 +146,7 @@ impl Builder {
                 } else {
                     Node {
                         value: Value::Scalar(Scalar {
-                            text: text.into_owned(),
+                            text: CompactString::from(text.as_ref()),
                             plain,
                         }),
                         pos,
@@ -236,11 +237,11 @@ impl Builder {
                 None => {
                     let k = match &node.value {
                         Value::Scalar(s) => s.text.clone(),
-                        Value::Null => "null".to_owned(),
+                        Value::Null => CompactString::const_new("null"),
                         _ => {
                             // Complex keys do not occur in Kubernetes objects;
                             // keep them under their JSON text.
-                            node.to_json().to_string()
+                            CompactString::from(node.to_json().to_string())
                         }
                     };
                     *key = Some((k, node.pos));

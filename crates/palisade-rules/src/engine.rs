@@ -112,13 +112,14 @@ impl Engine {
 
     /// Turns a raw finding into a located, fingerprinted one, with the
     /// configured severity.
-    pub fn finish(&self, objects: &[Object], raw: &RawFinding) -> Finding {
+    pub fn finish(&self, objects: &[Object], raw: RawFinding) -> Finding {
         let obj = &objects[raw.object];
         let meta = raw.meta;
         let resource = obj.resource_ref();
-        let path = raw.path.to_string();
+        let location = obj.locate(&raw.path);
+        let path = &location.path;
         Finding {
-            rule: meta.id.to_owned(),
+            rule: meta.id.into(),
             title: meta.title.into(),
             severity: self
                 .config
@@ -130,13 +131,13 @@ impl Engine {
             // A keyed finding is identified by its key, not its path, so
             // reordering a list (RBAC subjects, hosts) keeps the fingerprint.
             fingerprint: if raw.discriminator.is_empty() {
-                fingerprint(meta.id, &resource, &path, "")
+                fingerprint(meta.id, &resource, path, "")
             } else {
                 fingerprint(meta.id, &resource, "", &raw.discriminator)
             },
             resource,
-            location: obj.locate(&raw.path),
-            message: raw.message.clone(),
+            location,
+            message: raw.message,
             remediation: meta.remediation.into(),
             references: FindingReferences::from(&meta.references),
         }
@@ -154,7 +155,7 @@ impl Engine {
             rules: self.rules(),
             ..Report::default()
         };
-        suppress::apply(self, &self.config, &cx, &raw, baseline, &mut report);
+        suppress::apply(self, &self.config, &cx, raw, baseline, &mut report);
         report.sort();
         report
     }

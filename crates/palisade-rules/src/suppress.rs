@@ -273,7 +273,7 @@ pub(crate) fn apply(
     engine: &Engine,
     config: &Config,
     cx: &Context<'_>,
-    raw: &[RawFinding],
+    raw: Vec<RawFinding>,
     baseline: Option<&Baseline>,
     report: &mut Report,
 ) {
@@ -286,8 +286,8 @@ pub(crate) fn apply(
         .map(|b| b.entries.keys().map(|k| (k.as_str(), false)).collect())
         .unwrap_or_default();
 
+    report.findings.reserve(raw.len());
     for r in raw {
-        let finding: Finding = engine.finish(objects, r);
         let rule = r.meta.id;
         // 1. annotations
         let mut by: Option<SuppressedBy> = None;
@@ -327,6 +327,7 @@ pub(crate) fn apply(
                 }
             }
         }
+        let finding: Finding = engine.finish(objects, r);
         // 3. baseline
         if by.is_none()
             && let Some(used) = base_used.get_mut(finding.fingerprint.as_str())

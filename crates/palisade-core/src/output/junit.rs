@@ -177,7 +177,7 @@ fn rule_suite(report: &Report, rule: &RuleInfo<'_>) -> Suite {
 
 fn finding_case(f: &Finding, outcome: Outcome) -> Case {
     Case {
-        classname: f.rule.clone(),
+        classname: f.rule.to_string(),
         name: if f.location.path.is_empty() {
             f.resource.to_string()
         } else {

@@ -161,7 +161,7 @@ fn rules(report: &Report) -> Vec<RuleInfo<'_>> {
         .iter()
         .chain(report.suppressed.iter().map(|s| &s.finding));
     for f in all {
-        if seen.insert(f.rule.as_str()) {
+        if seen.insert(f.rule.as_ref()) {
             let r = &f.references;
             let peers = [
                 ("trivy", &r.trivy),

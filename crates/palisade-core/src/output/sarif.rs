@@ -248,12 +248,12 @@ pub(super) fn render(report: &Report, opts: &RenderOptions) -> String {
     let mut results: Vec<SarifResult<'_>> = report
         .findings
         .iter()
-        .map(|f| result(f, index.get(f.rule.as_str()).copied(), None))
+        .map(|f| result(f, index.get(f.rule.as_ref()).copied(), None))
         .collect();
     results.extend(report.suppressed.iter().map(|s| {
         result(
             &s.finding,
-            index.get(s.finding.rule.as_str()).copied(),
+            index.get(s.finding.rule.as_ref()).copied(),
             Some(&s.suppressed_by),
         )
     }));

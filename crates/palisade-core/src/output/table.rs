@@ -124,7 +124,7 @@ fn findings(p: &Painter, findings: &[Finding]) -> Vec<String> {
                     ),
                 );
             }
-            if hinted.insert(f.rule.as_str()) {
+            if hinted.insert(f.rule.as_ref()) {
                 let hint = short_hint(&f.remediation);
                 if !hint.is_empty() {
                     let _ = writeln!(

@@ -80,7 +80,7 @@ pub(crate) fn pod_labels(w: &Workload<'_>) -> Labels {
     let mut add_map = |n: Option<&Node>| {
         for e in n.map_or(&[][..], Node::entries) {
             if let Some(v) = e.value.as_str() {
-                m.insert(e.key.clone(), v.to_owned());
+                m.insert(e.key.to_string(), v.to_owned());
             }
         }
     };

@@ -264,7 +264,7 @@ pub(crate) fn configmap(obj: &Object) -> Vec<Found> {
         let hits = keyed_value(&e.key, value);
         if !hits.is_empty() {
             out.push(Found {
-                label: e.key.clone(),
+                label: e.key.to_string(),
                 path: Path::keys("data").key(&e.key),
                 container: None,
                 hits,
@@ -281,7 +281,7 @@ pub(crate) fn configmap(obj: &Object) -> Vec<Found> {
         };
         if !hits.is_empty() {
             out.push(Found {
-                label: e.key.clone(),
+                label: e.key.to_string(),
                 path: Path::keys("binaryData").key(&e.key),
                 container: None,
                 hits,
@@ -521,7 +521,7 @@ pub(crate) fn walk_strings<'n>(
         }
         Value::Map(entries) => {
             for e in entries {
-                path.0.push(Seg::Key(e.key.clone()));
+                path.0.push(Seg::Key(e.key.to_string()));
                 walk_strings(&e.value, path, skip, f);
                 path.0.pop();
             }
@@ -707,22 +707,22 @@ fn json_to_node(v: &serde_json::Value) -> Node {
     let value = match v {
         serde_json::Value::Null => Value::Null,
         serde_json::Value::Bool(b) => Value::Scalar(Scalar {
-            text: b.to_string(),
+            text: b.to_string().into(),
             plain: true,
         }),
         serde_json::Value::Number(n) => Value::Scalar(Scalar {
-            text: n.to_string(),
+            text: n.to_string().into(),
             plain: true,
         }),
         serde_json::Value::String(s) => Value::Scalar(Scalar {
-            text: s.clone(),
+            text: s.as_str().into(),
             plain: false,
         }),
         serde_json::Value::Array(items) => Value::Seq(items.iter().map(json_to_node).collect()),
         serde_json::Value::Object(map) => Value::Map(
             map.iter()
                 .map(|(k, v)| Entry {
-                    key: k.clone(),
+                    key: k.as_str().into(),
                     key_pos: pos,
                     value: json_to_node(v),
                 })
