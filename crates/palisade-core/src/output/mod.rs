@@ -104,6 +104,7 @@ pub fn write(
 ) -> std::io::Result<()> {
     match format {
         Format::Json => json::write(report, opts, w),
+        Format::Table => table::write(report, opts, w),
         _ => w.write_all(render(report, format, opts).as_bytes()),
     }
 }

@@ -27,6 +27,19 @@ const HINT_INDENT: usize = 2 + SEVERITY_WIDTH + 2;
 const HINT_MAX: usize = 110;
 
 pub(super) fn render(report: &Report, opts: &RenderOptions) -> String {
+    let mut out = Vec::new();
+    // Writing into a Vec cannot fail.
+    let _ = write(report, opts, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Writes the table section by section, so a large report is never held
+/// twice in memory.
+pub(super) fn write(
+    report: &Report,
+    opts: &RenderOptions,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let p = Painter { color: opts.color };
     let mut sections: Vec<String> = findings(&p, &report.findings);
     if report.findings.is_empty() {
@@ -38,20 +51,20 @@ pub(super) fn render(report: &Report, opts: &RenderOptions) -> String {
         notices(&p, report),
     ]);
     sections.push(summary(&p, report));
-    let out = sections
-        .into_iter()
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join("\n");
-
-    // A safety net for the promise of no trailing whitespace: padding is only
-    // ever written before more text, but an empty message would end on it.
-    let mut clean = String::with_capacity(out.len());
-    for line in out.lines() {
-        clean.push_str(line.trim_end());
-        clean.push('\n');
+    let mut first = true;
+    for section in sections.iter().filter(|s| !s.is_empty()) {
+        if !first {
+            w.write_all(b"\n")?;
+        }
+        first = false;
+        // A safety net for the promise of no trailing whitespace: padding is
+        // only ever written before more text, but an empty message would end on it.
+        for line in section.lines() {
+            w.write_all(line.trim_end().as_bytes())?;
+            w.write_all(b"\n")?;
+        }
     }
-    clean
+    Ok(())
 }
 
 /// Findings grouped per (resource, file), groups in the order their first
