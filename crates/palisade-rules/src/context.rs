@@ -17,6 +17,7 @@ pub struct Context<'a> {
     /// Settings from configuration.
     pub settings: &'a Settings,
     by_kind: HashMap<&'a str, Vec<usize>>,
+    by_kind_ns: HashMap<&'a str, HashMap<&'a str, Vec<usize>>>,
     rbac: Model<'a>,
 }
 
@@ -24,14 +25,24 @@ impl<'a> Context<'a> {
     /// Indexes `objects`.
     pub fn new(objects: &'a [Object], settings: &'a Settings) -> Self {
         let mut by_kind: HashMap<&'a str, Vec<usize>> = HashMap::new();
+        let mut by_kind_ns: HashMap<&'a str, HashMap<&'a str, Vec<usize>>> = HashMap::new();
         for (i, o) in objects.iter().enumerate() {
             by_kind.entry(o.kind.as_str()).or_default().push(i);
+            if !is_cluster_scoped(o) {
+                by_kind_ns
+                    .entry(o.kind.as_str())
+                    .or_default()
+                    .entry(o.effective_namespace())
+                    .or_default()
+                    .push(i);
+            }
         }
         let mut cx = Self {
             objects,
             workloads: objects.iter().map(workloads).collect(),
             settings,
             by_kind,
+            by_kind_ns,
             rbac: Model::default(),
         };
         cx.rbac = Model::build(&cx);
@@ -51,6 +62,17 @@ impl<'a> Context<'a> {
     /// built once per scan and shared by the RBAC rules.
     pub(crate) fn rbac(&self) -> &Model<'a> {
         &self.rbac
+    }
+
+    /// Namespaced objects of a kind (any API group) in namespace `ns`
+    /// (objects without a namespace count as `default`).
+    pub fn of_kind_in(&self, kind: &str, ns: &str) -> impl Iterator<Item = &'a Object> + '_ {
+        self.by_kind_ns
+            .get(kind)
+            .and_then(|m| m.get(ns))
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .map(|i| &self.objects[*i])
     }
 
     /// Every pod template of every object.

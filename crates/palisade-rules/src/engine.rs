@@ -9,6 +9,37 @@ use palisade_core::finding::{FindingReferences, fingerprint};
 use palisade_core::{Finding, Report, RuleMeta};
 use palisade_k8s::{LoadOutcome, Object};
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// Where a scan's time went.
+#[derive(Debug, Clone, Default)]
+pub struct Timings {
+    /// Phases in order: index (context and pod templates), rules, findings
+    /// (locations, fingerprints, suppressions, sorting).
+    pub phases: Vec<(&'static str, Duration)>,
+    /// Each rule's time summed over threads, slowest first.
+    pub rules: Vec<(&'static str, Duration)>,
+}
+
+/// Per-rule time, summed across threads.
+#[derive(Debug)]
+struct RuleClock {
+    nanos: Vec<AtomicU64>,
+}
+
+impl RuleClock {
+    fn new(n: usize) -> Self {
+        Self {
+            nanos: (0..n).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+
+    fn add(&self, rule: usize, since: Instant) {
+        let n = u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.nanos[rule].fetch_add(n, Ordering::Relaxed);
+    }
+}
 
 /// What rules may read from configuration.
 #[derive(Debug, Clone, Default)]
@@ -69,17 +100,18 @@ impl Engine {
     /// Runs every rule; returns raw findings in a stable order.
     pub fn check(&self, objects: &[Object]) -> Vec<RawFinding> {
         let cx = Context::new(objects, &self.settings);
-        self.check_in(&cx)
+        self.check_in(&cx, None)
     }
 
-    fn check_in(&self, cx: &Context<'_>) -> Vec<RawFinding> {
+    fn check_in(&self, cx: &Context<'_>, clock: Option<&RuleClock>) -> Vec<RawFinding> {
         let objects = cx.objects;
         let per_object: Vec<Vec<RawFinding>> = (0..objects.len())
             .into_par_iter()
             .map(|i| {
                 let mut found = Vec::new();
                 let obj = &objects[i];
-                for rule in &self.rules {
+                for (ri, rule) in self.rules.iter().enumerate() {
+                    let start = clock.map(|_| Instant::now());
                     let mut out = Emitter {
                         meta: rule.meta(),
                         found: &mut found,
@@ -89,6 +121,9 @@ impl Engine {
                     for w in &cx.workloads[i] {
                         rule.check_workload(w, cx, &mut out);
                     }
+                    if let (Some(c), Some(t)) = (clock, start) {
+                        c.add(ri, t);
+                    }
                 }
                 found
             })
@@ -96,7 +131,9 @@ impl Engine {
         let global: Vec<Vec<RawFinding>> = self
             .rules
             .par_iter()
-            .map(|rule| {
+            .enumerate()
+            .map(|(ri, rule)| {
+                let start = clock.map(|_| Instant::now());
                 let mut found = Vec::new();
                 let mut out = Emitter {
                     meta: rule.meta(),
@@ -104,6 +141,9 @@ impl Engine {
                     objects,
                 };
                 rule.check_all(cx, &mut out);
+                if let (Some(c), Some(t)) = (clock, start) {
+                    c.add(ri, t);
+                }
                 found
             })
             .collect();
@@ -146,8 +186,38 @@ impl Engine {
     /// Scans loaded objects: runs the rules, applies annotation, config and
     /// baseline suppressions, and returns the report.
     pub fn scan(&self, load: LoadOutcome, baseline: Option<&Baseline>) -> Report {
+        self.scan_inner(load, baseline, None).0
+    }
+
+    /// [`Engine::scan`], also measuring where the time goes: the phases, and
+    /// each rule's time summed over threads (`palisade scan --timings`).
+    pub fn scan_timed(&self, load: LoadOutcome, baseline: Option<&Baseline>) -> (Report, Timings) {
+        let clock = RuleClock::new(self.rules.len());
+        let (report, mut timings) = self.scan_inner(load, baseline, Some(&clock));
+        timings.rules = self
+            .rules
+            .iter()
+            .zip(&clock.nanos)
+            .map(|(r, n)| (r.meta().id, Duration::from_nanos(n.load(Ordering::Relaxed))))
+            .collect();
+        timings.rules.sort_by(|a, b| b.1.cmp(&a.1));
+        (report, timings)
+    }
+
+    fn scan_inner(
+        &self,
+        load: LoadOutcome,
+        baseline: Option<&Baseline>,
+        clock: Option<&RuleClock>,
+    ) -> (Report, Timings) {
+        let mut timings = Timings::default();
+        let t = Instant::now();
         let cx = Context::new(&load.objects, &self.settings);
-        let raw = self.check_in(&cx);
+        timings.phases.push(("index", t.elapsed()));
+        let t = Instant::now();
+        let raw = self.check_in(&cx, clock);
+        timings.phases.push(("rules", t.elapsed()));
+        let t = Instant::now();
         let mut report = Report {
             diagnostics: load.diagnostics,
             files: load.files,
@@ -157,6 +227,7 @@ impl Engine {
         };
         suppress::apply(self, &self.config, &cx, raw, baseline, &mut report);
         report.sort();
-        report
+        timings.phases.push(("findings", t.elapsed()));
+        (report, timings)
     }
 }

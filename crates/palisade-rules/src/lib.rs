@@ -11,5 +11,5 @@ pub mod rules;
 pub mod suppress;
 
 pub use context::Context;
-pub use engine::{Engine, Settings};
+pub use engine::{Engine, Settings, Timings};
 pub use rule::{Emitter, Rule};

@@ -6,8 +6,8 @@ use palisade_core::Severity;
 use palisade_core::config::Config;
 use palisade_core::output::{Format, RenderOptions, write};
 use palisade_k8s::Loader;
-use palisade_rules::Engine;
 use palisade_rules::suppress::Baseline;
+use palisade_rules::{Engine, Timings};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Args)]
@@ -65,6 +65,10 @@ pub(crate) struct Args {
     /// Do not run these rules (comma-separated IDs; repeatable).
     #[arg(long, value_name = "RULE,...", value_delimiter = ',')]
     disable: Vec<String>,
+
+    /// Print where the time went (loading, each phase, the slowest rules) to stderr.
+    #[arg(long)]
+    timings: bool,
 
     /// Follow symbolic links to folders.
     #[arg(long)]
@@ -133,9 +137,29 @@ pub(crate) fn run(args: &Args) -> Result<u8> {
     let loader = Loader {
         follow_links: args.follow_links,
     };
+    let started = std::time::Instant::now();
     let load = loader.load_paths(&args.paths);
+    let load_time = started.elapsed();
     let engine = Engine::new(config);
-    let mut report = engine.scan(load, baseline.as_ref());
+    let (mut report, timings) = if args.timings {
+        engine.scan_timed(load, baseline.as_ref())
+    } else {
+        (engine.scan(load, baseline.as_ref()), Timings::default())
+    };
+    if args.timings {
+        eprintln!(
+            "timings: load {:.3}s ({} files, {} objects)",
+            load_time.as_secs_f64(),
+            report.files,
+            report.resources
+        );
+        for (phase, d) in &timings.phases {
+            eprintln!("timings: {phase} {:.3}s", d.as_secs_f64());
+        }
+        for (rule, d) in timings.rules.iter().take(10) {
+            eprintln!("timings:   {rule} {:.3}s", d.as_secs_f64());
+        }
+    }
     if let Some(min) = args.min_severity {
         report.findings.retain(|f| f.severity >= min);
         report.suppressed.retain(|s| s.finding.severity >= min);

@@ -27,6 +27,7 @@ use crate::context::Context;
 use crate::rule::{Emitter, Rule};
 use palisade_core::{References, RuleMeta, Severity};
 use palisade_k8s::Workload;
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 pub(crate) struct WorkloadNotIsolated;
@@ -62,21 +63,44 @@ impl Rule for WorkloadNotIsolated {
 
     fn check_all(&self, cx: &Context<'_>, out: &mut Emitter<'_>) {
         let all = policies(cx);
+        // Policies that can apply in a namespace: its own and cluster-wide
+        // ones, grouped once so the check is linear in workloads.
+        let mut by_ns: HashMap<&str, Vec<&Policy<'_>>> = HashMap::new();
+        let mut clusterwide: Vec<&Policy<'_>> = Vec::new();
+        for p in &all {
+            match p.namespace() {
+                Some(ns) => by_ns.entry(ns).or_default().push(p),
+                None => clusterwide.push(p),
+            }
+        }
+        let elsewhere = LabelIndex::new(&all);
         for w in cx.all_workloads() {
-            check(w, &all, out);
+            let ns = w.object.effective_namespace();
+            let local = by_ns.get(ns).map_or(&[][..], Vec::as_slice);
+            check(
+                w,
+                local.iter().chain(&clusterwide).copied(),
+                &elsewhere,
+                out,
+            );
         }
     }
 }
 
 /// Reports `w` unless policies in its namespace isolate it both ways.
-fn check(w: &Workload<'_>, all: &[Policy<'_>], out: &mut Emitter<'_>) {
+fn check<'p, 'a: 'p>(
+    w: &Workload<'_>,
+    here: impl Iterator<Item = &'p Policy<'a>>,
+    elsewhere: &LabelIndex<'_, '_>,
+    out: &mut Emitter<'_>,
+) {
     let obj = w.object;
     if is_template_only(obj) || w.flag("hostNetwork") {
         return;
     }
     let ns = obj.effective_namespace();
     let labels: Labels = pod_labels(w);
-    let selecting: Vec<&Policy<'_>> = all.iter().filter(|p| p.selects(ns, &labels)).collect();
+    let selecting: Vec<&Policy<'_>> = here.filter(|p| p.selects(ns, &labels)).collect();
     let ingress: Vec<&Policy<'_>> = selecting
         .iter()
         .copied()
@@ -119,8 +143,8 @@ fn check(w: &Workload<'_>, all: &[Policy<'_>], out: &mut Emitter<'_>) {
     };
     // A policy elsewhere that would select these labels is a common
     // mistake: say why it does not count.
-    if let Some(other) = all
-        .iter()
+    if let Some(other) = elsewhere
+        .candidates(&labels)
         .find(|p| p.namespace().is_some_and(|pns| pns != ns) && p.selects_labels(ns, &labels))
     {
         let _ = write!(
@@ -131,4 +155,43 @@ fn check(w: &Workload<'_>, all: &[Policy<'_>], out: &mut Emitter<'_>) {
     }
     // Several templates of one object (KServe components) may share a path.
     out.report_keyed(obj, w.meta_path.key("labels"), &w.role, msg);
+}
+
+/// Namespaced policies by one of their `matchLabels` pairs, so that "is there
+/// a policy elsewhere that would select these labels" looks only at policies
+/// that can match, not at every policy of the scan.
+struct LabelIndex<'p, 'a> {
+    by_pair: HashMap<(&'p str, &'p str), Vec<&'p Policy<'a>>>,
+    /// Policies with no `matchLabels` (empty selectors, expressions only).
+    generic: Vec<&'p Policy<'a>>,
+}
+
+impl<'p, 'a> LabelIndex<'p, 'a> {
+    fn new(all: &'p [Policy<'a>]) -> Self {
+        let mut by_pair: HashMap<(&'p str, &'p str), Vec<&'p Policy<'a>>> = HashMap::new();
+        let mut generic = Vec::new();
+        for p in all.iter().filter(|p| p.namespace().is_some()) {
+            let first = p
+                .selector
+                .and_then(|s| s.get("matchLabels"))
+                .and_then(|m| m.entries().first())
+                .and_then(|e| Some((e.key.as_str(), e.value.as_str()?)));
+            match first {
+                // Cilium's `k8s:`/`any:` source prefixes are stripped when
+                // matching; such keys stay with the generic policies.
+                Some(pair) if !pair.0.contains(':') => by_pair.entry(pair).or_default().push(p),
+                _ => generic.push(p),
+            }
+        }
+        Self { by_pair, generic }
+    }
+
+    /// Every policy that may select `labels` (a superset; the caller checks).
+    fn candidates<'s>(&'s self, labels: &'s Labels) -> impl Iterator<Item = &'p Policy<'a>> + 's {
+        let keyed = labels
+            .iter()
+            .filter_map(|(k, v)| self.by_pair.get(&(k.as_str(), v.as_str())))
+            .flatten();
+        self.generic.iter().chain(keyed).copied()
+    }
 }

@@ -57,8 +57,7 @@ pub(crate) fn in_namespace<'a>(
     kind: &'a str,
     ns: &'a str,
 ) -> impl Iterator<Item = &'a Object> + 'a {
-    cx.of_kind(kind)
-        .filter(move |o| o.effective_namespace() == ns)
+    cx.of_kind_in(kind, ns)
 }
 
 /// An autoscaler that owns the replica count of `obj`: a
