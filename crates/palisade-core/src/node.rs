@@ -279,8 +279,8 @@ fn parse_int(t: &str) -> Option<i64> {
 /// One step of a [`Path`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Seg {
-    /// A mapping key.
-    Key(String),
+    /// A mapping key (short keys are stored inline, without allocating).
+    Key(CompactString),
     /// A sequence index.
     Index(usize),
 }
@@ -302,7 +302,7 @@ impl Path {
             dotted
                 .split('.')
                 .filter(|s| !s.is_empty())
-                .map(|s| Seg::Key(s.to_owned()))
+                .map(|s| Seg::Key(s.into()))
                 .collect(),
         )
     }
@@ -311,7 +311,7 @@ impl Path {
     #[must_use]
     pub fn key(&self, key: &str) -> Self {
         let mut p = self.clone();
-        p.0.push(Seg::Key(key.to_owned()));
+        p.0.push(Seg::Key(key.into()));
         p
     }
 
@@ -319,7 +319,7 @@ impl Path {
     #[must_use]
     pub fn keys_from(&self, keys: &[&str]) -> Self {
         let mut p = self.clone();
-        p.0.extend(keys.iter().map(|k| Seg::Key((*k).to_owned())));
+        p.0.extend(keys.iter().map(|k| Seg::Key((*k).into())));
         p
     }
 
@@ -359,7 +359,7 @@ impl fmt::Display for Path {
                         }
                         f.write_str(k)?;
                     } else {
-                        write!(f, "[{}]", serde_json::Value::String(k.clone()))?;
+                        write!(f, "[{}]", serde_json::Value::String(k.to_string()))?;
                     }
                 }
                 Seg::Index(n) => write!(f, "[{n}]")?,

@@ -110,7 +110,7 @@ fn finding(
     message: &str,
 ) -> Finding {
     Finding {
-        rule: meta.id.to_owned(),
+        rule: meta.id.into(),
         title: meta.title.into(),
         severity: meta.severity,
         category: meta.category.into(),

@@ -521,7 +521,7 @@ pub(crate) fn walk_strings<'n>(
         }
         Value::Map(entries) => {
             for e in entries {
-                path.0.push(Seg::Key(e.key.to_string()));
+                path.0.push(Seg::Key(e.key.clone()));
                 walk_strings(&e.value, path, skip, f);
                 path.0.pop();
             }
