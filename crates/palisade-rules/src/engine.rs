@@ -200,7 +200,7 @@ impl Engine {
             .zip(&clock.nanos)
             .map(|(r, n)| (r.meta().id, Duration::from_nanos(n.load(Ordering::Relaxed))))
             .collect();
-        timings.rules.sort_by(|a, b| b.1.cmp(&a.1));
+        timings.rules.sort_by_key(|r| std::cmp::Reverse(r.1));
         (report, timings)
     }
 
