@@ -514,3 +514,72 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod folder_tests {
+    use super::*;
+
+    const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: x}]}\n";
+
+    #[test]
+    fn folders_are_walked_recursively_skipping_hidden_and_tool_inputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir_all(d.join("apps/llm")).unwrap();
+        std::fs::create_dir_all(d.join(".git")).unwrap();
+        std::fs::create_dir_all(d.join("chart/templates")).unwrap();
+        std::fs::write(d.join("apps/llm/pod.yaml"), POD).unwrap();
+        std::fs::write(d.join("apps/pod.yml"), POD).unwrap();
+        std::fs::write(
+            d.join("apps/list.json"),
+            "{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"c\"}}]}",
+        )
+        .unwrap();
+        std::fs::write(d.join("apps/README.md"), "# not yaml").unwrap();
+        std::fs::write(d.join(".git/config.yaml"), "not: scanned").unwrap();
+        std::fs::write(
+            d.join("chart/Chart.yaml"),
+            "apiVersion: v2\nname: c\nversion: 1.0.0\n",
+        )
+        .unwrap();
+        std::fs::write(d.join("chart/values.yaml"), "replicas: 2\n").unwrap();
+        std::fs::write(d.join("kustomization.yaml"), "resources: [apps/pod.yml]\n").unwrap();
+        let out = Loader::default().load_paths(&[d.to_path_buf()]);
+        assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+        assert_eq!(out.files, 3);
+        let kinds: Vec<&str> = out.objects.iter().map(|o| o.kind.as_str()).collect();
+        assert_eq!(kinds.iter().filter(|k| **k == "Pod").count(), 2);
+        assert!(kinds.contains(&"ConfigMap"));
+    }
+
+    #[test]
+    fn unreadable_and_binary_files_are_diagnosed() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("weights.yaml");
+        std::fs::write(&bin, b"apiVersion: v1\nkind: Pod\n\xff\xfe\x00garbage").unwrap();
+        let out = Loader::default().load_paths(&[bin, dir.path().join("missing.yaml")]);
+        assert_eq!(out.diagnostics.len(), 2, "{:?}", out.diagnostics);
+        assert!(
+            out.diagnostics
+                .iter()
+                .any(|d| d.message.contains("UTF-8") && d.line == 3)
+        );
+        assert!(
+            out.diagnostics
+                .iter()
+                .any(|d| d.message.contains("cannot read"))
+        );
+    }
+
+    #[test]
+    fn kustomize_build_output_is_plain_multi_document_yaml() {
+        // `kustomize build` emits documents separated by `---`, sorted by
+        // kind, with no `# Source:` comments: positions are in the stream.
+        let text = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: llm\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: vllm\n  namespace: llm\nspec:\n  type: NodePort\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: vllm\n  namespace: llm\n";
+        let out = load_str("<stdin>", text);
+        assert_eq!(out.objects.len(), 3);
+        let svc = &out.objects[1];
+        assert!(svc.source.template.is_none());
+        assert_eq!(svc.locate(&palisade_core::Path::keys("spec.type")).line, 12);
+    }
+}
