@@ -41,6 +41,8 @@ enum Command {
     Rules(commands::rules::Args),
     /// Show a rule's documentation.
     Explain(commands::explain::Args),
+    /// Hash, sign, verify, inventory and encrypt model weights.
+    Model(commands::model::Args),
     /// Print a shell completion script.
     Completions(commands::completions::Args),
 }
@@ -57,6 +59,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => commands::scan::run(&args),
         Command::Rules(args) => commands::rules::run(&args),
         Command::Explain(args) => commands::explain::run(&args),
+        Command::Model(args) => commands::model::run(&args),
         Command::Completions(args) => commands::completions::run(&args),
     };
     match result {

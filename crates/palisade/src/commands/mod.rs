@@ -2,6 +2,7 @@
 
 pub(crate) mod completions;
 pub(crate) mod explain;
+pub(crate) mod model;
 pub(crate) mod rules;
 pub(crate) mod scan;
 

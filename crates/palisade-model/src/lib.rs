@@ -1,0 +1,10 @@
+//! Palisade's model supply chain: hashing a model the way OpenSSF model
+//! signing v1.0 does ([`hash`], [`manifest`]), signing and verifying it.
+//!
+//! Libraries never print: every function returns values or a precise error.
+
+pub mod hash;
+pub mod manifest;
+
+pub use hash::{Algorithm, HashError, Issue, Method, Options};
+pub use manifest::{Digest, ItemKey, Manifest, PayloadError, RelPath, Serialization};
