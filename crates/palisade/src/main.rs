@@ -45,6 +45,8 @@ enum Command {
     Model(commands::model::Args),
     /// Print a shell completion script.
     Completions(commands::completions::Args),
+    /// Tamper-evident audit log: append, verify, prove, checkpoint, tail.
+    Audit(commands::audit::Args),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +63,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => commands::explain::run(&args),
         Command::Model(args) => commands::model::run(&args),
         Command::Completions(args) => commands::completions::run(&args),
+        Command::Audit(args) => commands::audit::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub(crate) mod audit;
 pub(crate) mod completions;
 pub(crate) mod explain;
 pub(crate) mod model;

@@ -1,0 +1,15 @@
+//! `palisade-audit`: a record nobody can quietly rewrite, detections on what
+//! happens in the cluster, and delivery to the SIEM.
+//!
+//! - [`log`]: an append-only, tamper-evident log. Entries are the leaves of
+//!   an RFC 6962 / RFC 9162 Merkle tree (leaf hash `SHA-256(0x00 || entry)`,
+//!   node hash `SHA-256(0x01 || left || right)`), with inclusion and
+//!   consistency proofs and checkpoints signed as C2SP signed notes
+//!   (`tlog-checkpoint`, Ed25519). Appends are acknowledged only once they
+//!   are on disk, with group commit; a torn tail is repaired on open.
+//!
+//! Libraries never print: everything here returns values and errors.
+
+pub mod log;
+
+pub use log::{AuditWriter, LeafIndex, Log, Sink, WriterOptions};
