@@ -19,7 +19,10 @@ fn run(dir: &std::path::Path, threads: u64, per: u64, opts: WriterOptions) -> f6
             let w = w.clone();
             std::thread::spawn(move || {
                 for i in 0..per {
-                    let rec = format!("{{\"thread\":{t},\"i\":{i},\"pad\":\"{}\"}}", "p".repeat(170));
+                    let rec = format!(
+                        "{{\"thread\":{t},\"i\":{i},\"pad\":\"{}\"}}",
+                        "p".repeat(170)
+                    );
                     w.append(rec.as_bytes()).unwrap();
                 }
             })
@@ -40,7 +43,15 @@ fn main() {
     let dir = std::path::PathBuf::from(a.get(1).map_or("bench/out/audit-append", String::as_str));
     let threads: u64 = a.get(2).and_then(|s| s.parse().ok()).unwrap_or(16);
     let per: u64 = a.get(3).and_then(|s| s.parse().ok()).unwrap_or(200);
-    let single = run(&dir, threads, per.min(50), WriterOptions { max_batch: 1, ..WriterOptions::default() });
+    let single = run(
+        &dir,
+        threads,
+        per.min(50),
+        WriterOptions {
+            max_batch: 1,
+            ..WriterOptions::default()
+        },
+    );
     let group = run(&dir, threads, per, WriterOptions::default());
     println!("| mode | appenders | entries/s |");
     println!("|---|---|---|");
