@@ -4,7 +4,7 @@
 //! prints one line per mode: entries/s with every append synced alone
 //! (`max_batch = 1`) and with group commit (the default), THREADS appenders
 //! each appending PER_THREAD 200-byte records and waiting for each ack.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::disallowed_macros)] // a benchmark program prints its table
 
 use palisade_audit::log::{AuditWriter, Sink, WriterOptions};
 use std::sync::Arc;
