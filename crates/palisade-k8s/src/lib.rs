@@ -2,6 +2,7 @@
 //! `List` wrappers, `helm template` and `kustomize build` output
 //! ([`load`]); and finding every pod template whatever wraps it ([`workload`]).
 
+pub mod ai;
 pub mod load;
 pub mod object;
 pub mod selector;

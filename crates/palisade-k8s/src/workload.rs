@@ -2,8 +2,10 @@
 //!
 //! Covers the core workload kinds, Argo Rollouts, KServe (InferenceService
 //! components, ServingRuntime, ClusterServingRuntime), Seldon
-//! (SeldonDeployment, Core 2 Server), Knative Service, LeaderWorkerSet and Ray
-//! (RayCluster, RayService, RayJob). Init and ephemeral containers count.
+//! (SeldonDeployment, Core 2 Server), Knative Service, LeaderWorkerSet, Ray
+//! (RayCluster, RayService, RayJob), Kubeflow Notebook and Training Operator
+//! jobs (PyTorchJob, TFJob, MPIJob...) and KServe LLMInferenceService. Init
+//! and ephemeral containers count.
 //! Security contexts are merged as the kubelet merges them.
 
 use crate::object::Object;
@@ -318,6 +320,38 @@ pub fn workloads(obj: &Object) -> Vec<Workload<'_>> {
         }
         ("mlops.seldon.io", "Server" | "ServerConfig") => {
             add(&mut out, obj, "spec.podSpec", String::new());
+        }
+        ("kubeflow.org", "Notebook") => add(&mut out, obj, "spec.template.spec", String::new()),
+        // Training Operator jobs: `spec.<kind>ReplicaSpecs.<Role>.template.spec`
+        // (PyTorchJob Master/Worker, TFJob Chief/PS/Worker, MPIJob
+        // Launcher/Worker, XGBoostJob, PaddleJob, JAXJob).
+        ("kubeflow.org", kind) if kind.ends_with("Job") => {
+            for e in spec.entries() {
+                if !e.key.ends_with("ReplicaSpecs") {
+                    continue;
+                }
+                for r in e.value.entries() {
+                    let p = Path::keys("spec")
+                        .key(&e.key)
+                        .key(&r.key)
+                        .keys_from(&["template", "spec"]);
+                    if let Some(s) = root.at_path(&p).filter(|n| n.is_map()) {
+                        push(&mut out, obj, s, p, true, r.key.to_string());
+                    }
+                }
+            }
+        }
+        // KServe LLMInferenceService (llm-d): `spec.template` and
+        // `spec.worker` are pod specs, as are those of the prefill pool.
+        ("serving.kserve.io", "LLMInferenceService") => {
+            for (path, role) in [
+                ("spec.template", ""),
+                ("spec.worker", "worker"),
+                ("spec.prefill.template", "prefill"),
+                ("spec.prefill.worker", "prefill.worker"),
+            ] {
+                add(&mut out, obj, path, role.into());
+            }
         }
         ("ray.io", kind @ ("RayCluster" | "RayService" | "RayJob")) => {
             let base = match kind {

@@ -2,6 +2,7 @@
 //! an index by kind and namespace, and the settings. Built once per scan.
 
 use crate::engine::Settings;
+use crate::rules::ai::model::AiModel;
 use crate::rules::rbac::model::Model;
 use palisade_k8s::workload::workloads;
 use palisade_k8s::{Object, Workload};
@@ -19,6 +20,7 @@ pub struct Context<'a> {
     by_kind: HashMap<&'a str, Vec<usize>>,
     by_kind_ns: HashMap<&'a str, HashMap<&'a str, Vec<usize>>>,
     rbac: Model<'a>,
+    ai: AiModel<'a>,
 }
 
 impl<'a> Context<'a> {
@@ -44,8 +46,10 @@ impl<'a> Context<'a> {
             by_kind,
             by_kind_ns,
             rbac: Model::default(),
+            ai: AiModel::default(),
         };
         cx.rbac = Model::build(&cx);
+        cx.ai = AiModel::build(&cx);
         cx
     }
 
@@ -62,6 +66,12 @@ impl<'a> Context<'a> {
     /// built once per scan and shared by the RBAC rules.
     pub(crate) fn rbac(&self) -> &Model<'a> {
         &self.rbac
+    }
+
+    /// The AI workloads and their paths from outside, built once per scan
+    /// and shared by the AI rules.
+    pub(crate) fn ai(&self) -> &AiModel<'a> {
+        &self.ai
     }
 
     /// Namespaced objects of a kind (any API group) in namespace `ns`

@@ -9,14 +9,20 @@
 //! | [`secrets`] | `PLS-SEC` | secret values in env, ConfigMaps, annotations |
 //! | [`rbac`] | `PLS-RBAC` | effective permissions of every subject |
 //! | [`network`] | `PLS-NET` | NetworkPolicy coverage, exposure, Ingress |
+//! | [`ai`] | `PLS-AI`, `PLS-GPU`, `PLS-STO` | AI serving exposure and flags, GPU isolation, model storage and supply chain |
+//! | [`ingress`] | `PLS-ING` | Traefik routes, transports and dashboard |
+//! | [`tenancy`] | `PLS-TEN` | namespaces shared with serving, cross-tenant bindings |
 
 use crate::rule::Rule;
 
+pub mod ai;
 pub mod images;
+pub mod ingress;
 pub mod network;
 pub mod pod;
 pub mod rbac;
 pub mod secrets;
+pub mod tenancy;
 pub mod workload;
 
 /// Every built-in rule, in ID order.
@@ -28,6 +34,9 @@ pub fn all() -> Vec<Box<dyn Rule>> {
     v.extend(secrets::rules());
     v.extend(rbac::rules());
     v.extend(network::rules());
+    v.extend(ai::rules());
+    v.extend(ingress::rules());
+    v.extend(tenancy::rules());
     v.sort_by_key(|r| r.meta().id);
     v
 }

@@ -12,13 +12,13 @@ mod ingress_without_tls;
 mod namespace_default_deny;
 mod namespace_psa_privileged;
 mod namespace_without_psa;
-mod netpol;
+pub(crate) mod netpol;
 mod netpol_no_pod_selector;
 mod nginx_annotation_injection;
 mod nginx_snippet_annotation;
 mod service_external_ips;
 mod service_nodeport;
-mod service_public_loadbalancer;
+pub(crate) mod service_public_loadbalancer;
 mod system_namespace_workload;
 mod workload_not_isolated;
 

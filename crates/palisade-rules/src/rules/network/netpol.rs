@@ -112,6 +112,11 @@ pub(crate) fn pod_labels(w: &Workload<'_>) -> Labels {
         ("machinelearning.seldon.io", "SeldonDeployment") => {
             m.insert("seldon-deployment-id".into(), name);
         }
+        ("kubeflow.org", "Notebook") => {
+            // The notebook controller's StatefulSet labels its pod so.
+            m.insert("statefulset".into(), name.clone());
+            m.insert("notebook-name".into(), name);
+        }
         ("ray.io", kind) => {
             let node_type = if w.role == "head" {
                 "head"

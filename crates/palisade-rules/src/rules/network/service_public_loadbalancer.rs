@@ -48,7 +48,7 @@ const RANGES_ANNOTATION: &str = "service.beta.kubernetes.io/load-balancer-source
 
 /// The annotation (or `loadBalancerClass`) that makes the load balancer
 /// internal, if any.
-fn internal_marker(obj: &Object) -> Option<String> {
+pub(crate) fn internal_marker(obj: &Object) -> Option<String> {
     let ann = |k: &str| obj.annotation(k).map(str::trim);
     let is_true = |k: &str| ann(k).is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let eq = |k: &str, want: &str| ann(k).is_some_and(|v| v.eq_ignore_ascii_case(want));
@@ -112,7 +112,7 @@ fn internal_marker(obj: &Object) -> Option<String> {
     None
 }
 
-fn is_open(cidr: &str) -> bool {
+pub(crate) fn is_open(cidr: &str) -> bool {
     matches!(cidr.trim(), "0.0.0.0/0" | "::/0")
 }
 
