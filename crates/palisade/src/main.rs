@@ -43,6 +43,8 @@ enum Command {
     Explain(commands::explain::Args),
     /// Hash, sign, verify, inventory and encrypt model weights.
     Model(commands::model::Args),
+    /// Run the inference security proxy (auth, token budgets, filters, audit).
+    Gateway(commands::gateway::Args),
     /// Print a shell completion script.
     Completions(commands::completions::Args),
     /// Tamper-evident audit log: append, verify, prove, checkpoint, tail.
@@ -62,6 +64,7 @@ fn main() -> ExitCode {
         Command::Rules(args) => commands::rules::run(&args),
         Command::Explain(args) => commands::explain::run(&args),
         Command::Model(args) => commands::model::run(&args),
+        Command::Gateway(args) => commands::gateway::run(&args),
         Command::Completions(args) => commands::completions::run(&args),
         Command::Audit(args) => commands::audit::run(&args),
     };

@@ -1,0 +1,121 @@
+//! Prometheus metrics (`/metrics`): requests, tokens and reservations per
+//! tenant and model, denials by rule, latency histograms, upstream health.
+//! Labels only ever carry configured names (tenants, models a tenant may
+//! use, upstreams), never client-chosen strings, so cardinality is bounded.
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+/// A label set.
+pub type Labels = Vec<(&'static str, String)>;
+
+fn latency_histogram() -> Histogram {
+    // 100 µs to ~3.3 s.
+    Histogram::new(exponential_buckets(0.0001, 2.0, 16))
+}
+
+/// The gateway's metrics.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    /// Requests by tenant, model, endpoint, status.
+    pub requests: Family<Labels, Counter>,
+    /// Tokens used by tenant, model, kind (prompt, completion).
+    pub tokens: Family<Labels, Counter>,
+    /// Tokens reserved by tenant, model.
+    pub reserved: Family<Labels, Counter>,
+    /// Denials by tenant and rule.
+    pub denials: Family<Labels, Counter>,
+    /// Time to response headers, by endpoint.
+    pub latency: Family<Labels, Histogram, fn() -> Histogram>,
+    /// Whole-request duration including streaming, by endpoint.
+    pub duration: Family<Labels, Histogram, fn() -> Histogram>,
+    /// Upstream health (1 healthy, 0 not).
+    pub upstream_healthy: Family<Labels, Gauge>,
+    /// Requests in flight.
+    pub inflight: Gauge,
+    /// Budget store errors.
+    pub store_errors: Counter,
+    /// Output redactions by tenant.
+    pub redactions: Family<Labels, Counter>,
+    /// Token-rate anomalies by tenant.
+    pub anomalies: Family<Labels, Counter>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// Registers every metric.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("palisade_gateway");
+        let m = Metrics {
+            requests: Family::default(),
+            tokens: Family::default(),
+            reserved: Family::default(),
+            denials: Family::default(),
+            latency: Family::new_with_constructor(latency_histogram as fn() -> Histogram),
+            duration: Family::new_with_constructor(latency_histogram as fn() -> Histogram),
+            upstream_healthy: Family::default(),
+            inflight: Gauge::default(),
+            store_errors: Counter::default(),
+            redactions: Family::default(),
+            anomalies: Family::default(),
+            registry: Registry::default(),
+        };
+        registry.register("requests", "Requests handled", m.requests.clone());
+        registry.register("tokens", "Tokens used (settled)", m.tokens.clone());
+        registry.register(
+            "reserved_tokens",
+            "Tokens reserved before forwarding",
+            m.reserved.clone(),
+        );
+        registry.register("denials", "Requests refused, by rule", m.denials.clone());
+        registry.register(
+            "response_latency_seconds",
+            "Time to response headers",
+            m.latency.clone(),
+        );
+        registry.register(
+            "request_duration_seconds",
+            "Whole request including the stream",
+            m.duration.clone(),
+        );
+        registry.register(
+            "upstream_healthy",
+            "Upstream health",
+            m.upstream_healthy.clone(),
+        );
+        registry.register(
+            "inflight_requests",
+            "Requests in flight",
+            m.inflight.clone(),
+        );
+        registry.register(
+            "store_errors",
+            "Budget store errors",
+            m.store_errors.clone(),
+        );
+        registry.register(
+            "redactions",
+            "Secrets and PII redacted from output",
+            m.redactions.clone(),
+        );
+        registry.register("anomalies", "Token-rate anomalies", m.anomalies.clone());
+        Metrics { registry, ..m }
+    }
+
+    /// The text exposition.
+    pub fn render(&self) -> String {
+        let mut s = String::new();
+        let _ = encode(&mut s, &self.registry);
+        s
+    }
+}

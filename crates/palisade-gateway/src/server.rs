@@ -1,0 +1,219 @@
+//! Sockets: TCP or TLS (rustls, ring provider; ALPN h2 and http/1.1),
+//! HTTP/1.1 and HTTP/2 on one port, graceful shutdown that lets in-flight
+//! streams finish, and configuration reload that swaps the runtime without
+//! touching open connections.
+
+use crate::audit::{AuditSink, JsonLinesSink, NullSink};
+use crate::config::{AuditTarget, Env, GatewayConfig, StoreConfig, TlsConfig};
+use crate::hooks::ProxyHooks;
+use crate::proxy::{AppState, BuildError, Runtime, Shared, app};
+use crate::store::{MemoryStore, RedisStore, Store};
+use arc_swap::ArcSwap;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// The gateway could not start or reload.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// Configuration.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// Runtime setup.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// TLS files.
+    #[error("TLS: {0}")]
+    Tls(String),
+    /// Store setup.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// Files and sockets.
+    #[error("{0}")]
+    Io(String),
+}
+
+/// Loads a rustls server configuration from PEM files.
+pub fn server_tls(t: &TlsConfig) -> Result<rustls::ServerConfig, ServerError> {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&t.cert)
+        .map_err(|e| ServerError::Tls(format!("{}: {e}", t.cert.display())))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| ServerError::Tls(format!("{}: {e}", t.cert.display())))?;
+    if certs.is_empty() {
+        return Err(ServerError::Tls(format!(
+            "{}: no certificate",
+            t.cert.display()
+        )));
+    }
+    let key = PrivateKeyDer::from_pem_file(&t.key)
+        .map_err(|e| ServerError::Tls(format!("{}: {e}", t.key.display())))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ServerError::Tls(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| ServerError::Tls(e.to_string()))?;
+    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(cfg)
+}
+
+/// Builds the store named by the configuration.
+pub fn build_store(cfg: &GatewayConfig) -> Result<Arc<dyn Store>, ServerError> {
+    Ok(match &cfg.store {
+        StoreConfig::Memory => Arc::new(MemoryStore::new()),
+        StoreConfig::Redis { url, prefix } => {
+            Arc::new(RedisStore::new(url, prefix, Duration::from_millis(500))?)
+        }
+    })
+}
+
+/// Builds the audit sink named by the configuration.
+pub fn build_audit(cfg: &GatewayConfig) -> Result<Arc<dyn AuditSink>, ServerError> {
+    Ok(match &cfg.audit {
+        AuditTarget::Off => Arc::new(NullSink),
+        AuditTarget::Stderr => Arc::new(JsonLinesSink::stderr()),
+        AuditTarget::File(p) => {
+            Arc::new(JsonLinesSink::file(p).map_err(|e| {
+                ServerError::Io(format!("cannot open audit log {}: {e}", p.display()))
+            })?)
+        }
+    })
+}
+
+/// Everything needed to run: state, listener address and TLS.
+#[derive(Debug)]
+pub struct Gateway {
+    /// The handlers' state.
+    pub state: AppState,
+    /// TLS, swappable on reload.
+    pub tls: Option<Arc<ArcSwap<rustls::ServerConfig>>>,
+}
+
+impl Gateway {
+    /// Builds a gateway from a validated configuration and the content-filter hooks.
+    pub fn new(
+        cfg: GatewayConfig,
+        hooks: Vec<Arc<dyn ProxyHooks>>,
+    ) -> Result<Gateway, ServerError> {
+        let tls = match &cfg.tls {
+            Some(t) => Some(Arc::new(ArcSwap::from_pointee(server_tls(t)?))),
+            None => None,
+        };
+        let store = build_store(&cfg)?;
+        let audit = build_audit(&cfg)?;
+        let anomaly = crate::anomaly::AnomalyTracker::new(cfg.anomaly);
+        let runtime = Runtime::new(cfg)?;
+        let shared = Shared::new(store, audit, hooks, anomaly);
+        Ok(Gateway {
+            state: AppState::new(runtime, shared),
+            tls,
+        })
+    }
+
+    /// Re-reads the configuration and swaps it in; on any error the running
+    /// configuration stays. The listen address, store and audit target are
+    /// fixed for the process's life.
+    pub fn reload(&self, path: &Path, env: &dyn Env) -> Result<(), ServerError> {
+        let cfg = GatewayConfig::load(path, env)?;
+        let old = self.state.runtime();
+        if cfg.listen != old.cfg.listen || cfg.store != old.cfg.store || cfg.audit != old.cfg.audit
+        {
+            tracing::warn!("listen, store and audit changes take effect on restart only");
+        }
+        if let (Some(t), Some(slot)) = (&cfg.tls, &self.tls) {
+            slot.store(Arc::new(server_tls(t)?));
+        }
+        let rt = Runtime::new(cfg)?;
+        rt.start_health_checks();
+        self.state.reload(rt);
+        Ok(())
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then stops accepting
+    /// and waits up to the drain timeout for open requests and streams.
+    pub async fn serve(
+        &self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<(), ServerError> {
+        let router = app(self.state.clone());
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(Duration::from_secs(30));
+        builder
+            .http2()
+            .timer(hyper_util::rt::TokioTimer::new())
+            .max_concurrent_streams(1024);
+        let builder = Arc::new(builder);
+        tokio::pin!(shutdown);
+        loop {
+            let (stream, _peer) = tokio::select! {
+                r = listener.accept() => match r {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let svc = TowerToHyperService::new(router.clone());
+            let builder = Arc::clone(&builder);
+            match &self.tls {
+                None => {
+                    let conn = builder
+                        .serve_connection_with_upgrades(TokioIo::new(stream), svc)
+                        .into_owned();
+                    let conn = graceful.watch(conn);
+                    tokio::spawn(async move {
+                        let _ = conn.await;
+                    });
+                }
+                Some(tls) => {
+                    let acceptor = tokio_rustls::TlsAcceptor::from(tls.load_full());
+                    let watcher = graceful.watcher();
+                    tokio::spawn(async move {
+                        let Ok(Ok(tls_stream)) =
+                            tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream))
+                                .await
+                        else {
+                            return;
+                        };
+                        let conn = builder
+                            .serve_connection_with_upgrades(TokioIo::new(tls_stream), svc)
+                            .into_owned();
+                        let _ = watcher.watch(conn).await;
+                    });
+                }
+            }
+        }
+        drop(listener);
+        self.state
+            .shared()
+            .draining
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        let drain = self.state.runtime().cfg.drain_timeout;
+        if tokio::time::timeout(drain, graceful.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!("drain timeout: closing the connections still open");
+        }
+        self.state.runtime().stop_health_checks();
+        Ok(())
+    }
+}
