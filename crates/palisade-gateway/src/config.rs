@@ -199,7 +199,7 @@ pub enum OutputAction {
 }
 
 /// Content filter settings of a tenant.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct GuardConfig {
     /// Injection action.
     pub injection: InjectionAction,
@@ -207,14 +207,18 @@ pub struct GuardConfig {
     pub threshold: f32,
     /// Output action.
     pub output: OutputAction,
+    /// Canary tokens placed in this tenant's system prompts; one in an
+    /// answer means the prompt leaked, and the answer is stopped.
+    pub canaries: Vec<String>,
 }
 
 impl Default for GuardConfig {
     fn default() -> Self {
         GuardConfig {
             injection: InjectionAction::Block,
-            threshold: 0.5,
+            threshold: 0.8,
             output: OutputAction::Redact,
+            canaries: Vec::new(),
         }
     }
 }
@@ -1071,11 +1075,20 @@ fn parse_tenant(cx: &Cx<'_>, t: &Node) -> Result<TenantConfig, ConfigError> {
                                 }
                             }
                         }
+                        "canaries" => {
+                            for (i, c) in cx.strings(gv, "guard.canaries")?.into_iter().enumerate()
+                            {
+                                let pos = gv.items().get(i).map_or(gv.pos, |n| n.pos);
+                                palisade_guard::Canary::from_token(&c)
+                                    .map_err(|e| cx.err(pos, format!("guard.canaries: {e}")))?;
+                                tenant.guard.canaries.push(c);
+                            }
+                        }
                         _ => {
                             return Err(cx.unknown(
                                 ge,
                                 "guard",
-                                &["injection", "threshold", "output"],
+                                &["injection", "threshold", "output", "canaries"],
                             ));
                         }
                     }

@@ -38,6 +38,11 @@ pub trait TextFilter: Send {
     fn finish(&mut self) -> String;
     /// How many matches were redacted so far.
     fn redactions(&self) -> usize;
+    /// A match requires the answer to stop (a leaked canary): the gateway
+    /// ends the stream.
+    fn blocked(&self) -> bool {
+        false
+    }
 }
 
 /// A proxy hook. Every method has a default that does nothing.
@@ -96,5 +101,9 @@ impl TextFilter for Chain {
 
     fn redactions(&self) -> usize {
         self.0.iter().map(|f| f.redactions()).sum()
+    }
+
+    fn blocked(&self) -> bool {
+        self.0.iter().any(|f| f.blocked())
     }
 }

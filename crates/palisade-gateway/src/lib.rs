@@ -14,6 +14,7 @@ pub mod auth;
 pub mod authz;
 pub mod config;
 pub mod error;
+pub mod guard;
 pub mod hooks;
 pub mod metrics;
 pub mod openai;

@@ -958,7 +958,29 @@ impl http_body::Body for SseBody {
                     let deadline = tokio::time::Instant::now() + this.idle_timeout;
                     this.idle.as_mut().reset(deadline);
                     if let Ok(data) = frame.into_data() {
-                        let out = this.proc.feed(&data);
+                        let mut out = this.proc.feed(&data);
+                        if this.proc.blocked() {
+                            // A canary leaked: the answer stops here.
+                            this.done = true;
+                            let e = ApiError {
+                                status: StatusCode::OK,
+                                message: "the answer was stopped: it revealed protected content"
+                                    .into(),
+                                kind: "server_error",
+                                param: None,
+                                code: "output_blocked",
+                                retry_after: None,
+                                rule: rules::OUTPUT_REDACTED,
+                            };
+                            out.extend_from_slice(
+                                format!("data: {}\n\ndata: [DONE]\n\n", e.body()).as_bytes(),
+                            );
+                            this.settle(
+                                Decision::Deny,
+                                Some("answer stopped by the output filter".into()),
+                            );
+                            return Poll::Ready(Some(Ok(Frame::data(Bytes::from(out)))));
+                        }
                         if !out.is_empty() {
                             return Poll::Ready(Some(Ok(Frame::data(Bytes::from(out)))));
                         }

@@ -104,6 +104,11 @@ impl StreamProcessor {
         self.counted
     }
 
+    /// Whether a filter demands the answer stop (a leaked canary).
+    pub fn blocked(&self) -> bool {
+        self.filters.values().any(|f| f.blocked())
+    }
+
     /// Matches redacted so far.
     pub fn redactions(&self) -> usize {
         self.redactions_done + self.filters.values().map(|f| f.redactions()).sum::<usize>()

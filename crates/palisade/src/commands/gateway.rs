@@ -134,8 +134,8 @@ pub(crate) fn run(args: &Args) -> Result<u8> {
 }
 
 /// The content-filter hooks of the pipeline.
-fn hooks() -> Vec<Arc<dyn palisade_gateway::hooks::ProxyHooks>> {
-    Vec::new()
+fn hooks() -> Result<Vec<Arc<dyn palisade_gateway::hooks::ProxyHooks>>> {
+    Ok(vec![Arc::new(palisade_gateway::guard::GuardHooks::new()?)])
 }
 
 fn hex_lower(b: &[u8]) -> String {
@@ -211,7 +211,7 @@ fn serve(path: &Path, listen: Option<SocketAddr>) -> Result<u8> {
     }
     let addr = cfg.listen;
     palisade_gateway::tokens::warm_up();
-    let gw = Arc::new(Gateway::new(cfg, hooks())?);
+    let gw = Arc::new(Gateway::new(cfg, hooks()?)?);
     runtime()?.block_on(async {
         gw.state.runtime().start_health_checks();
         let l = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;

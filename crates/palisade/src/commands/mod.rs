@@ -3,8 +3,8 @@
 pub(crate) mod audit;
 pub(crate) mod completions;
 pub(crate) mod explain;
-pub(crate) mod model;
 pub(crate) mod gateway;
+pub(crate) mod model;
 pub(crate) mod rules;
 pub(crate) mod scan;
 
