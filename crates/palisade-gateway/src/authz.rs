@@ -13,7 +13,6 @@
 //! Exact settlement and output filtering need the inline proxy mode.
 
 use crate::audit::Decision;
-use crate::error::ApiError;
 use crate::hooks::RequestCtx;
 use crate::openai::Endpoint;
 use crate::proxy::{
@@ -71,7 +70,7 @@ pub async fn authz(State(state): State<AppState>, req: Request) -> Response {
         tokens = prompt.saturating_add(completion_cap(&parsed, &tenant).saturating_mul(parsed.n));
         o.prompt_estimate = tokens;
     } else if endpoint.is_some() {
-        o.rules.push("PLS-GW-014");
+        o.rules.push(crate::error::rules::FORWARD_AUTH_NO_BODY);
     }
     if let Err(e) = reserve(&state, &rt, &tenant, tokens, &mut o, Some(&limits)).await {
         return o.deny(&e);
@@ -98,6 +97,3 @@ pub async fn authz(State(state): State<AppState>, req: Request) -> Response {
         .insert("x-palisade-reserved-tokens", HeaderValue::from(reserved));
     r
 }
-
-#[allow(dead_code)]
-fn _assert_error_type(_: ApiError) {}

@@ -32,8 +32,8 @@ pub mod rules {
     pub const BAD_REQUEST: &str = "PLS-GW-011";
     /// No healthy upstream, or the upstream failed.
     pub const UPSTREAM: &str = "PLS-GW-012";
-    /// The streamed answer reached the tokens reserved for it and was cut.
-    pub const RESERVATION_EXHAUSTED: &str = "PLS-GW-013";
+    /// ForwardAuth without the body (`forwardBody: false`): no model, token or content checks.
+    pub const FORWARD_AUTH_NO_BODY: &str = "PLS-GW-013";
 }
 
 /// A refusal: status, OpenAI error fields, the deciding rule.

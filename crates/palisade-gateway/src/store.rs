@@ -568,8 +568,8 @@ for b = 1, nb do
     return {'budget', tostring(b), tostring(spent), tostring(reserved)}
   end
 end
-if newReq then redis.call('SET', KEYS[3], tostring(newReq), 'PX', math.ceil((newReq - now) / 1000) + 1000) end
-if newTok then redis.call('SET', KEYS[4], tostring(newTok), 'PX', math.ceil((newTok - now) / 1000) + 1000) end
+if newReq then redis.call('SET', KEYS[3], string.format('%.0f', math.floor(newReq)), 'PX', math.ceil((newReq - now) / 1000) + 1000) end
+if newTok then redis.call('SET', KEYS[4], string.format('%.0f', math.floor(newTok)), 'PX', math.ceil((newTok - now) / 1000) + 1000) end
 redis.call('HSET', KEYS[1], id, want)
 redis.call('ZADD', KEYS[2], expiry, id)
 redis.call('PEXPIRE', KEYS[1], math.ceil((expiry - now) / 1000) + 1000)
@@ -591,7 +591,7 @@ if refund > 0 then
   if tat > 0 then
     local ttl = redis.call('PTTL', KEYS[3])
     if ttl < 0 then ttl = 1000 end
-    redis.call('SET', KEYS[3], tostring(math.max(tat - refund, 0)), 'PX', ttl)
+    redis.call('SET', KEYS[3], string.format('%.0f', math.floor(math.max(tat - refund, 0))), 'PX', ttl)
   end
 end
 for i = 4, #KEYS do
