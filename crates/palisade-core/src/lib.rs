@@ -14,4 +14,4 @@ pub mod yaml;
 
 pub use finding::{Finding, Location, References, ResourceRef, RuleMeta, Severity};
 pub use node::{Node, Path, Pos, Seg, Value};
-pub use report::{Diagnostic, Report};
+pub use report::{Diagnostic, InferenceService, Report};

@@ -1,12 +1,12 @@
 //! A scan's result: findings, what was suppressed and why, and input problems.
 
-use crate::finding::{Finding, RuleMeta, Severity};
+use crate::finding::{Finding, ResourceRef, RuleMeta, Severity};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// The version of the JSON report format. Bumped on any incompatible change;
 /// documented in `docs/json-report.md`.
-pub const JSON_SCHEMA_VERSION: &str = "1.0";
+pub const JSON_SCHEMA_VERSION: &str = "1.1";
 
 /// A problem with the input or the configuration, not with the scanned objects.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -125,6 +125,27 @@ pub struct Report {
     /// Metadata of the rules that ran (for SARIF and JUnit).
     #[serde(skip)]
     pub rules: Vec<RuleMeta>,
+    /// The model servers found, each with the objects on its paths, so
+    /// findings can be grouped per endpoint.
+    pub inference_services: Vec<InferenceService>,
+}
+
+/// A model server and the objects that make up its endpoint: the serving
+/// workload, the Services that select it and the routes that reach it from
+/// outside the cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct InferenceService {
+    /// `namespace/name` of the serving object.
+    pub name: String,
+    /// What serves it, e.g. `vLLM`, `vLLM on KServe`, `Triton`.
+    pub engine: String,
+    /// The serving object (Deployment, InferenceService, ...).
+    pub resource: ResourceRef,
+    /// Services and routes on its paths (without `resource`).
+    pub related: Vec<ResourceRef>,
+    /// Each path from outside the cluster, described.
+    pub exposed_by: Vec<String>,
 }
 
 impl Report {

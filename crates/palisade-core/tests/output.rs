@@ -7,7 +7,9 @@
 
 use palisade_core::finding::{FindingReferences, RenderedLocation, fingerprint};
 use palisade_core::output::{Format, RenderOptions, render};
-use palisade_core::report::{NoticeKind, Suppressed, SuppressedBy, SuppressionNotice};
+use palisade_core::report::{
+    InferenceService, NoticeKind, Suppressed, SuppressedBy, SuppressionNotice,
+};
 use palisade_core::{
     Diagnostic, Finding, Location, References, Report, ResourceRef, RuleMeta, Severity,
 };
@@ -179,7 +181,7 @@ fn report() -> Report {
             ),
             finding(
                 &PROBE,
-                vllm,
+                vllm.clone(),
                 "deploy/vllm.yaml",
                 20,
                 9,
@@ -250,6 +252,13 @@ fn report() -> Report {
         files: 6,
         resources: 9,
         rules: vec![PRIVILEGED, ESCALATION, LATEST, NETPOL, PROBE, WILDCARD],
+        inference_services: vec![InferenceService {
+            name: "llm/vllm".to_owned(),
+            engine: "vLLM".to_owned(),
+            resource: vllm,
+            related: vec![res("Service", Some("llm"), "vllm")],
+            exposed_by: vec!["LoadBalancer Service llm/vllm".to_owned()],
+        }],
     };
     r.sort();
     r
@@ -315,6 +324,37 @@ fn table_colour_only_adds_escapes() {
         "colour requested but none written"
     );
     assert_eq!(strip_ansi(&coloured), plain);
+}
+
+#[test]
+fn table_groups_an_inference_service_first_with_its_services() {
+    let mut r = report();
+    // The Service of the endpoint gets a finding too: it joins the group.
+    let mut svc = r.findings[0].clone();
+    svc.resource = res("Service", Some("llm"), "vllm");
+    svc.location.file = "deploy/zz-service.yaml".to_owned();
+    svc.severity = Severity::Low;
+    r.findings.push(svc);
+    r.sort();
+    let out = render(&r, Format::Table, &opts(false));
+    let header = out
+        .find("== Inference service llm/vllm (vLLM): 5 findings (1 critical, 1 high, 1 medium, 1 low, 1 info)")
+        .expect(&out);
+    let deployment = out.find("Deployment/llm/vllm  deploy/vllm.yaml").unwrap();
+    let service = out
+        .find("Service/llm/vllm  deploy/zz-service.yaml")
+        .unwrap();
+    let others = out.find("== Other resources").unwrap();
+    let triton = out.find("StatefulSet/llm/triton").unwrap();
+    assert!(
+        header < deployment && deployment < service && service < others && others < triton,
+        "{out}"
+    );
+    assert!(out.contains("reachable from outside through LoadBalancer Service llm/vllm"));
+    // Without services the table has no headers at all.
+    r.inference_services.clear();
+    let plain = render(&r, Format::Table, &opts(false));
+    assert!(!plain.contains("=="), "{plain}");
 }
 
 #[test]

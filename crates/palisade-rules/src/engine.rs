@@ -223,6 +223,7 @@ impl Engine {
             files: load.files,
             resources: load.objects.len(),
             rules: self.rules(),
+            inference_services: crate::rules::ai::model::inference_services(&cx),
             ..Report::default()
         };
         suppress::apply(self, &self.config, &cx, raw, baseline, &mut report);

@@ -5,7 +5,8 @@
 use super::{RenderOptions, TOOL_NAME};
 use crate::finding::{Finding, Severity};
 use crate::report::{
-    Diagnostic, JSON_SCHEMA_VERSION, Report, Suppressed, SuppressedBy, SuppressionNotice,
+    Diagnostic, InferenceService, JSON_SCHEMA_VERSION, Report, Suppressed, SuppressedBy,
+    SuppressionNotice,
 };
 use serde::Serialize;
 
@@ -19,6 +20,7 @@ struct Document<'a> {
     suppressed: &'a [Suppressed],
     diagnostics: &'a [Diagnostic],
     notices: &'a [SuppressionNotice],
+    inference_services: &'a [InferenceService],
 }
 
 #[derive(Serialize)]
@@ -106,6 +108,7 @@ pub(super) fn write(
         suppressed: &report.suppressed,
         diagnostics: &report.diagnostics,
         notices: &report.notices,
+        inference_services: &report.inference_services,
     };
     serde_json::to_writer_pretty(&mut *w, &doc).map_err(std::io::Error::from)?;
     w.write_all(b"\n")

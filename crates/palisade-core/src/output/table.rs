@@ -1,5 +1,10 @@
 //! The terminal table: findings grouped per resource, each with a short fix
 //! hint, then input errors, suppressions, suppression notices and a summary.
+//! Resources that make up an inference service (the serving object, its
+//! Services and the routes to it, from [`Report::inference_services`]) come
+//! first, under one header per service with its finding counts and the
+//! paths that reach it from outside; the other resources follow under
+//! `== Other resources`.
 //!
 //! ```text
 //! Deployment/llm/vllm  deploy/vllm.yaml
@@ -14,7 +19,7 @@
 
 use super::{RenderOptions, plural, position, printable};
 use crate::finding::{Finding, ResourceRef, Severity};
-use crate::report::{NoticeKind, Report, SuppressedBy};
+use crate::report::{InferenceService, NoticeKind, Report, SuppressedBy};
 use anstyle::{AnsiColor, Style};
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write;
@@ -41,7 +46,7 @@ pub(super) fn write(
     w: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     let p = Painter { color: opts.color };
-    let mut sections: Vec<String> = findings(&p, &report.findings);
+    let mut sections: Vec<String> = findings(&p, &report.findings, &report.inference_services);
     if report.findings.is_empty() {
         sections.push(format!("{}\n", p.paint(green(), "No findings.")));
     }
@@ -68,8 +73,11 @@ pub(super) fn write(
 }
 
 /// Findings grouped per (resource, file), groups in the order their first
-/// finding appears (the report's file/line order).
-fn findings(p: &Painter, findings: &[Finding]) -> Vec<String> {
+/// finding appears (the report's file/line order). Groups that belong to an
+/// inference service (its serving object, Services and routes) come first,
+/// together under a header per service, so one endpoint's whole risk is in
+/// one place; the other groups follow.
+fn findings(p: &Painter, findings: &[Finding], services: &[InferenceService]) -> Vec<String> {
     let mut groups: Vec<Vec<&Finding>> = Vec::new();
     let mut index: HashMap<(&ResourceRef, &str), usize> = HashMap::new();
     for f in findings {
@@ -85,8 +93,53 @@ fn findings(p: &Painter, findings: &[Finding]) -> Vec<String> {
         g.sort_by_key(|f| std::cmp::Reverse(f.severity));
     }
 
+    // Each group goes to the first service it belongs to.
+    let service_of = |r: &ResourceRef| {
+        services
+            .iter()
+            .position(|s| &s.resource == r || s.related.contains(r))
+    };
+    let mut by_service: Vec<Vec<usize>> = vec![Vec::new(); services.len()];
+    let mut service_order: Vec<usize> = Vec::new();
+    let mut others: Vec<usize> = Vec::new();
+    for (gi, g) in groups.iter().enumerate() {
+        match service_of(&g[0].resource) {
+            Some(si) => {
+                if by_service[si].is_empty() {
+                    service_order.push(si);
+                }
+                by_service[si].push(gi);
+            }
+            None => others.push(gi),
+        }
+    }
+    // The serving object first, then its Services and routes.
+    for (si, members) in by_service.iter_mut().enumerate() {
+        members.sort_by_key(|&gi| groups[gi][0].resource != services[si].resource);
+    }
+    let mut order: Vec<(Option<String>, usize)> = Vec::new();
+    for &si in &service_order {
+        let members: Vec<&Finding> = by_service[si]
+            .iter()
+            .flat_map(|&gi| groups[gi].iter().copied())
+            .collect();
+        let header = service_header(p, &services[si], &members);
+        for (k, &gi) in by_service[si].iter().enumerate() {
+            order.push(((k == 0).then(|| header.clone()), gi));
+        }
+    }
+    for (k, &gi) in others.iter().enumerate() {
+        let header = (k == 0 && !service_order.is_empty())
+            .then(|| format!("{}\n", p.paint(Style::new().bold(), "== Other resources")));
+        order.push((header, gi));
+    }
+
     let mut sections = Vec::new();
-    for group in &groups {
+    for (header, gi) in order {
+        if let Some(h) = header {
+            sections.push(h);
+        }
+        let group = &groups[gi];
         let mut out = String::new();
         let first = group[0];
         let _ = writeln!(
@@ -152,6 +205,52 @@ fn findings(p: &Painter, findings: &[Finding]) -> Vec<String> {
         sections.push(out);
     }
     sections
+}
+
+/// `== Inference service llm/vllm (vLLM): 3 findings (1 critical, 2 low)`
+/// and, when it is reachable from outside, the paths that reach it.
+fn service_header(p: &Painter, s: &InferenceService, members: &[&Finding]) -> String {
+    let counts: Vec<String> = Severity::ALL
+        .iter()
+        .filter_map(|sev| {
+            let n = members.iter().filter(|f| f.severity == *sev).count();
+            (n > 0).then(|| format!("{n} {sev}"))
+        })
+        .collect();
+    let mut out = format!(
+        "{}\n",
+        p.paint(
+            Style::new().bold(),
+            &printable(&format!(
+                "== Inference service {} ({}): {} ({})",
+                s.name,
+                s.engine,
+                plural(members.len(), "finding"),
+                counts.join(", ")
+            ))
+        )
+    );
+    if !s.exposed_by.is_empty() {
+        let shown: Vec<&str> = s.exposed_by.iter().take(4).map(String::as_str).collect();
+        let more = s.exposed_by.len().saturating_sub(shown.len());
+        let tail = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "   {}",
+            p.paint(
+                dim(),
+                &printable(&format!(
+                    "reachable from outside through {}{tail}",
+                    shown.join(", ")
+                ))
+            )
+        );
+    }
+    out
 }
 
 /// Suppressed findings with a reason are listed one per line; baselined ones

@@ -1136,3 +1136,51 @@ pub(crate) fn server_auth(w: &Workload<'_>, unit: &Unit<'_>) -> Option<String> {
 pub(crate) fn is_serving(unit: &Unit<'_>) -> bool {
     unit.ai.role == Role::Inference && !is_template_only(unit.obj)
 }
+
+/// The model servers of the scan for the report: one per serving object
+/// (its pod templates merged), with the objects on its paths and a short
+/// name for each path from outside.
+pub(crate) fn inference_services(cx: &Context<'_>) -> Vec<palisade_core::InferenceService> {
+    let ai = cx.ai();
+    let mut out: Vec<palisade_core::InferenceService> = Vec::new();
+    let mut index: HashMap<usize, usize> = HashMap::new();
+    for (u, unit) in ai.units.iter().enumerate() {
+        if !is_serving(unit) {
+            continue;
+        }
+        let i = *index.entry(unit.index).or_insert_with(|| {
+            out.push(palisade_core::InferenceService {
+                name: ns_name(unit.obj),
+                engine: unit.ai.describe(),
+                resource: unit.obj.resource_ref(),
+                related: Vec::new(),
+                exposed_by: Vec::new(),
+            });
+            out.len() - 1
+        });
+        let s = &mut out[i];
+        let mut add = |o: &Object| {
+            let r = o.resource_ref();
+            if r != s.resource && !s.related.contains(&r) {
+                s.related.push(r);
+            }
+        };
+        for svc in &ai.services[u] {
+            add(svc);
+        }
+        for e in &ai.exposures[u] {
+            add(e.route);
+            let short = match e.via {
+                Via::LoadBalancer => format!("LoadBalancer Service {}", ns_name(e.route)),
+                Via::NodePort => format!("NodePort Service {}", ns_name(e.route)),
+                Via::KServe => "KServe's ingress gateway".to_owned(),
+                Via::RayHead => format!("the head Service of {}", ns_name(e.route)),
+                _ => format!("{} {}", e.route.kind, ns_name(e.route)),
+            };
+            if !s.exposed_by.contains(&short) {
+                s.exposed_by.push(short);
+            }
+        }
+    }
+    out
+}
