@@ -521,6 +521,38 @@ mod tests {
     }
 
     #[test]
+    fn kubeflow_notebook_training_jobs_and_llm_inference_service() {
+        let o = one(
+            "apiVersion: kubeflow.org/v1\nkind: Notebook\nmetadata: {name: n}\nspec:\n  template:\n    spec:\n      containers: [{name: n, image: kubeflownotebookswg/jupyter-scipy:v1.9.0}]\n",
+        );
+        assert_eq!(
+            workloads(&o)[0].containers[0].path.to_string(),
+            "spec.template.spec.containers[0]"
+        );
+        let o = one(
+            "apiVersion: kubeflow.org/v1\nkind: PyTorchJob\nmetadata: {name: p}\nspec:\n  pytorchReplicaSpecs:\n    Master:\n      template:\n        spec: {containers: [{name: pytorch, image: x}]}\n    Worker:\n      template:\n        metadata: {labels: {a: b}}\n        spec: {containers: [{name: pytorch, image: x}]}\n",
+        );
+        let w = workloads(&o);
+        assert_eq!(w.len(), 2);
+        assert_eq!(w[1].role, "Worker");
+        assert_eq!(w[1].label("a"), Some("b"));
+        assert_eq!(
+            w[1].containers[0].path.to_string(),
+            "spec.pytorchReplicaSpecs.Worker.template.spec.containers[0]"
+        );
+        let o = one(
+            "apiVersion: serving.kserve.io/v1alpha1\nkind: LLMInferenceService\nmetadata: {name: l}\nspec:\n  model: {uri: hf://Qwen/Qwen3-8B}\n  template:\n    containers: [{name: main, image: ghcr.io/llm-d/llm-d-cuda:v0.3.0}]\n  prefill:\n    template:\n      containers: [{name: main, image: ghcr.io/llm-d/llm-d-cuda:v0.3.0}]\n",
+        );
+        let w = workloads(&o);
+        assert_eq!(w.len(), 2);
+        assert_eq!(w[1].role, "prefill");
+        assert_eq!(
+            w[0].containers[0].path.to_string(),
+            "spec.template.containers[0]"
+        );
+    }
+
+    #[test]
     fn security_context_merges_like_the_kubelet() {
         let o = one(
             "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext:\n    runAsNonRoot: true\n    seLinuxOptions: {level: s0}\n    windowsOptions: {hostProcess: true, runAsUserName: a}\n  containers:\n  - name: c\n    image: x\n    securityContext:\n      runAsNonRoot: false\n      seLinuxOptions: {type: t}\n      windowsOptions: {runAsUserName: b}\n",

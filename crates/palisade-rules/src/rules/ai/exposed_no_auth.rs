@@ -22,8 +22,7 @@
 //! Fix: put a forwardAuth Middleware (e.g. to the Palisade gateway) or
 //! another authenticating layer on the route.
 
-use super::key_of;
-use super::model::{is_serving, server_auth};
+use super::model::{is_serving, report_exposure, server_auth};
 use crate::context::Context;
 use crate::rule::{Emitter, Rule};
 use palisade_core::{References, RuleMeta, Severity};
@@ -68,10 +67,10 @@ impl Rule for ExposedNoAuth {
                 if e.auth.is_some() || e.source_limit.is_some() {
                     continue;
                 }
-                out.report_keyed(
-                    e.route,
-                    e.path.clone(),
-                    &format!("{}:{}", key_of(unit.obj), e.path),
+                report_exposure(
+                    out,
+                    unit,
+                    e,
                     format!(
                         "{} reaches {} with no authentication on the path or in the pod: anyone who can reach it can use the model",
                         e.describe,

@@ -17,8 +17,7 @@
 //! Fix: add a rate-limit Middleware or annotation, per client where
 //! possible.
 
-use super::key_of;
-use super::model::is_serving;
+use super::model::{is_serving, report_exposure};
 use crate::context::Context;
 use crate::rule::{Emitter, Rule};
 use palisade_core::{References, RuleMeta, Severity};
@@ -74,10 +73,10 @@ impl Rule for ExposedNoRateLimit {
                 } else {
                     "no rate or concurrency limit on the path"
                 };
-                out.report_keyed(
-                    e.route,
-                    e.path.clone(),
-                    &format!("{}:{}", key_of(unit.obj), e.path),
+                report_exposure(
+                    out,
+                    unit,
+                    e,
                     format!(
                         "{} reaches {} with {why}: one client can exhaust its GPUs",
                         e.describe,

@@ -16,8 +16,7 @@
 //! Fix: terminate TLS on the path (an HTTPS listener, a Route with
 //! `tls.termination`) or in the server.
 
-use super::key_of;
-use super::model::{Via, is_serving};
+use super::model::{Via, is_serving, report_exposure};
 use crate::context::Context;
 use crate::rule::{Emitter, Rule};
 use palisade_core::{References, RuleMeta, Severity};
@@ -67,10 +66,10 @@ impl Rule for ExposedPlainHttp {
                     Via::Ingress | Via::IngressRoute | Via::KServe => false,
                 };
                 if plain {
-                    out.report_keyed(
-                        e.route,
-                        e.path.clone(),
-                        &format!("{}:{}", key_of(unit.obj), e.path),
+                    report_exposure(
+                        out,
+                        unit,
+                        e,
                         format!(
                             "{} serves {} over plain HTTP: prompts, completions and keys cross the network in clear",
                             e.describe,

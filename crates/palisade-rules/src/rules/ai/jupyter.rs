@@ -18,7 +18,7 @@
 //! Fix: keep token (or password) authentication on; reach Kubeflow
 //! notebooks only through the Kubeflow gateway.
 
-use super::key_of;
+use super::model::report_exposure;
 use crate::context::Context;
 use crate::rule::{Emitter, Rule};
 use palisade_core::{References, RuleMeta, Severity};
@@ -83,10 +83,10 @@ impl Rule for Jupyter {
                     continue;
                 }
                 reported = true;
-                out.report_keyed(
-                    e.route,
-                    e.path.clone(),
-                    &format!("{}:{}", key_of(unit.obj), e.path),
+                report_exposure(
+                    out,
+                    unit,
+                    e,
                     format!(
                         "{} reaches the Jupyter server of {} and {why}: anyone who reaches it runs code in the pod",
                         e.describe,

@@ -15,8 +15,7 @@
 //! Fix: authenticate on the route or start MLflow with `--app-name
 //! basic-auth`.
 
-use super::key_of;
-use super::model::server_auth;
+use super::model::{report_exposure, server_auth};
 use crate::context::Context;
 use crate::rule::{Emitter, Rule};
 use palisade_core::{References, RuleMeta, Severity};
@@ -60,10 +59,10 @@ impl Rule for Mlflow {
                 if e.auth.is_some() || e.source_limit.is_some() {
                     continue;
                 }
-                out.report_keyed(
-                    e.route,
-                    e.path.clone(),
-                    &format!("{}:{}", key_of(unit.obj), e.path),
+                report_exposure(
+                    out,
+                    unit,
+                    e,
                     format!(
                         "{} reaches the MLflow server of {} with no authentication: anyone can read and change experiments and the model registry",
                         e.describe,

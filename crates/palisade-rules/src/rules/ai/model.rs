@@ -459,20 +459,42 @@ pub(crate) fn traefik_effects(cx: &Context<'_>, refs: &[(String, String)], depth
             }
         }
         if let Some(chain) = spec.get("chain") {
-            let sub: Vec<(String, String)> = chain
-                .list("middlewares")
-                .iter()
-                .filter_map(|m| {
-                    let n = m.get("name").and_then(Node::as_str)?;
-                    let s = m.get("namespace").and_then(Node::as_str).unwrap_or(ns);
-                    Some((s.to_owned(), n.to_owned()))
-                })
-                .filter(|r| r != &(ns.clone(), name.clone()))
-                .collect();
+            let mut sub = middleware_refs(chain, ns);
+            sub.retain(|r| r != &(ns.clone(), name.clone()));
             eff.merge(traefik_effects(cx, &sub, depth + 1));
         }
     }
     eff
+}
+
+/// The `middlewares` list of an IngressRoute route or a `chain`, as
+/// `(namespace, name)`; a reference without a namespace is in `ns`.
+pub(crate) fn middleware_refs(n: &Node, ns: &str) -> Vec<(String, String)> {
+    n.list("middlewares")
+        .iter()
+        .filter_map(|m| {
+            let name = m.get("name").and_then(Node::as_str)?;
+            let mns = m.get("namespace").and_then(Node::as_str).unwrap_or(ns);
+            Some((mns.to_owned(), name.to_owned()))
+        })
+        .collect()
+}
+
+/// Reports a finding about path `e` to `unit` on the object that opens the
+/// path, keyed by the unit and the path so several paths in one object stay
+/// apart.
+pub(crate) fn report_exposure(
+    out: &mut crate::rule::Emitter<'_>,
+    unit: &Unit<'_>,
+    e: &Exposure<'_>,
+    message: String,
+) {
+    out.report_keyed(
+        e.route,
+        e.path.clone(),
+        &format!("{}:{}", crate::rules::ai::key_of(unit.obj), e.path),
+        message,
+    );
 }
 
 /// `router.middlewares` annotation entries (`<ns>-<name>@kubernetescrd`)
@@ -629,16 +651,7 @@ fn ingress_route_exposures<'a>(
         || (!eps.is_empty() && eps.iter().all(|e| *e == "websecure"));
     let mut out = Vec::new();
     for (i, r) in spec.list("routes").iter().enumerate() {
-        let refs: Vec<(String, String)> = r
-            .list("middlewares")
-            .iter()
-            .filter_map(|m| {
-                let n = m.get("name").and_then(Node::as_str)?;
-                let s = m.get("namespace").and_then(Node::as_str).unwrap_or(ns);
-                Some((s.to_owned(), n.to_owned()))
-            })
-            .collect();
-        let eff = traefik_effects(cx, &refs, 0);
+        let eff = traefik_effects(cx, &middleware_refs(r, ns), 0);
         let matcher = r.get("match").and_then(Node::as_str).unwrap_or("");
         for (j, s) in r.list("services").iter().enumerate() {
             let kind = s.get("kind").and_then(Node::as_str).unwrap_or("Service");

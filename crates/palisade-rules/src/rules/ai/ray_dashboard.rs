@@ -17,8 +17,7 @@
 //! Fix: keep the head Service ClusterIP and reach the dashboard with
 //! `kubectl port-forward`, or put an authenticating proxy in front.
 
-use super::key_of;
-use super::model::server_auth;
+use super::model::{report_exposure, server_auth};
 use crate::context::Context;
 use crate::rule::{Emitter, Rule};
 use palisade_core::{Node, References, RuleMeta, Severity};
@@ -84,10 +83,10 @@ impl Rule for RayDashboard {
                 if e.auth.is_some() || e.source_limit.is_some() {
                     continue;
                 }
-                out.report_keyed(
-                    e.route,
-                    e.path.clone(),
-                    &format!("{}:{}", key_of(o), e.path),
+                report_exposure(
+                    out,
+                    unit,
+                    e,
                     format!(
                         "{} reaches the Ray head of {} {}/{} without authentication: its Jobs API runs any command on the cluster (ShadowRay, CVE-2023-48022)",
                         e.describe,

@@ -17,8 +17,7 @@
 
 use crate::context::Context;
 use crate::rule::{Emitter, Rule};
-use crate::rules::ai::key_of;
-use crate::rules::ai::model::{Via, is_serving};
+use crate::rules::ai::model::{Via, is_serving, report_exposure};
 use palisade_core::{References, RuleMeta, Severity};
 
 pub(crate) struct BodyLimit;
@@ -53,10 +52,10 @@ impl Rule for BodyLimit {
                 if e.via != Via::IngressRoute || e.body_limit.is_some() {
                     continue;
                 }
-                out.report_keyed(
-                    e.route,
-                    e.path.clone(),
-                    &format!("{}:{}", key_of(unit.obj), e.path),
+                report_exposure(
+                    out,
+                    unit,
+                    e,
                     format!(
                         "{} reaches {} with no buffering maxRequestBodyBytes Middleware: prompts of any size are forwarded",
                         e.describe,

@@ -19,7 +19,7 @@
 use super::traefik_containers;
 use crate::context::Context;
 use crate::rule::{Emitter, Rule};
-use crate::rules::ai::model::{is_ingress_route, traefik_effects};
+use crate::rules::ai::model::{is_ingress_route, middleware_refs, traefik_effects};
 use palisade_core::{Node, Path, References, RuleMeta, Severity};
 use palisade_k8s::ai::Cli;
 use palisade_k8s::{Object, Workload};
@@ -86,16 +86,7 @@ impl Rule for Dashboard {
             if !api {
                 continue;
             }
-            let refs: Vec<(String, String)> = r
-                .list("middlewares")
-                .iter()
-                .filter_map(|m| {
-                    let n = m.get("name").and_then(Node::as_str)?;
-                    let s = m.get("namespace").and_then(Node::as_str).unwrap_or(ns);
-                    Some((s.to_owned(), n.to_owned()))
-                })
-                .collect();
-            let eff = traefik_effects(cx, &refs, 0);
+            let eff = traefik_effects(cx, &middleware_refs(r, ns), 0);
             if eff.auth.is_some() || eff.source_limit.is_some() {
                 continue;
             }
