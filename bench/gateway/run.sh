@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Gateway benchmark: the same stand-in upstream reached directly, through
+# nginx (1 worker, plain reverse proxy), through LiteLLM proxy, and through
+# Palisade with auth, budgets, injection and output filters on.
+#
+#   bash bench/gateway/run.sh            # DURATION=10 CONNS=64 to change the load
+#
+# Installs its peers: wrk, nginx and time from Debian; LiteLLM from PyPI into
+# bench/out/litellm-venv; oha from crates.io into bench/out/oha (for the
+# fixed-rate latency run; Debian has no wrk2). Everything listens on loopback.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+OUT=$ROOT/bench/out/gateway
+mkdir -p "$OUT"
+DURATION=${DURATION:-10}
+CONNS=${CONNS:-64}
+RATE=${RATE:-1000}
+STREAMS=${STREAMS:-1000}
+
+need_apt=()
+command -v wrk >/dev/null || need_apt+=(wrk)
+command -v nginx >/dev/null || need_apt+=(nginx-light)
+[ -x /usr/bin/time ] || need_apt+=(time)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  apt-get update -qq && apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+OHA=$ROOT/bench/out/oha/bin/oha
+[ -x "$OHA" ] || cargo install oha --locked --no-default-features --root "$ROOT/bench/out/oha" >/dev/null
+VENV=$ROOT/bench/out/litellm-venv
+if [ ! -x "$VENV/bin/litellm" ]; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q 'litellm[proxy]'
+fi
+cargo build --release -p palisade >/dev/null 2>&1 || cargo build --release -p palisade
+BIN=$ROOT/target/release/palisade
+
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+wait_port() { for _ in $(seq 300); do (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.2; done; echo "port $1 never opened" >&2; return 1; }
+
+# The upstream: no delay for throughput; a second one with 20 ms between
+# chunks for the concurrent-streams run.
+"$BIN" gateway stand-in --listen 127.0.0.1:18000 --chunk-delay-ms 0 --tokens 16 --log-format json 2>/dev/null & PIDS+=($!)
+"$BIN" gateway stand-in --listen 127.0.0.1:18010 --chunk-delay-ms 20 --tokens 16 --log-format json 2>/dev/null & PIDS+=($!)
+
+# nginx, one worker, plain reverse proxy with upstream keep-alive.
+cat > "$OUT/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $OUT/nginx.pid;
+error_log $OUT/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  upstream standin { server 127.0.0.1:18000; keepalive 128; }
+  server {
+    listen 127.0.0.1:18001;
+    location / {
+      proxy_pass http://standin;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+    }
+  }
+}
+EOF
+nginx -c "$OUT/nginx.conf" -p "$OUT" & PIDS+=($!)
+
+# LiteLLM proxy, one worker, the stand-in as an OpenAI-compatible model.
+cat > "$OUT/litellm.yaml" <<EOF
+model_list:
+  - model_name: demo-model
+    litellm_params:
+      model: openai/demo-model
+      api_base: http://127.0.0.1:18000/v1
+      api_key: sk-upstream
+litellm_settings:
+  telemetry: false
+EOF
+LITELLM_LOCAL_MODEL_COST_MAP=True LITELLM_LOG=ERROR "$VENV/bin/litellm" --config "$OUT/litellm.yaml" \
+  --host 127.0.0.1 --port 18002 --num_workers 1 >"$OUT/litellm.log" 2>&1 & PIDS+=($!)
+
+# Palisade: API key auth, a budget and rate limits far above the load,
+# injection blocking and output redaction on, audit records to a file.
+KEY=sk-bench-$$
+cat > "$OUT/palisade.yaml" <<EOF
+listen: 127.0.0.1:18003
+upstreams:
+  - {name: standin, url: 'http://127.0.0.1:18000', models: ['*']}
+tenants:
+  - id: bench
+    apiKeys: [{env: PALISADE_BENCH_KEY}]
+    budgets: [{window: day, tokens: 100000000000}]
+    requests: {rate: 10000000, per: second}
+    tokens: {rate: 100000000000, per: second}
+    maxConcurrent: 100000
+    maxTokens: 64
+    guard: {injection: block, output: redact}
+audit: {path: $OUT/palisade-audit.jsonl}
+EOF
+sed -e 's/18003/18013/' -e 's/18000/18010/' "$OUT/palisade.yaml" > "$OUT/palisade-streams.yaml"
+PALISADE_BENCH_KEY=$KEY "$BIN" gateway --config "$OUT/palisade.yaml" --log-format json 2>"$OUT/palisade.log" & PIDS+=($!)
+PALISADE_BENCH_KEY=$KEY /usr/bin/time -v -o "$OUT/palisade-streams.time" "$BIN" gateway --config "$OUT/palisade-streams.yaml" --log-format json 2>"$OUT/palisade-streams.log" &
+STREAM_GW=$!
+for p in 18000 18001 18002 18003 18010 18013; do wait_port $p; done
+
+BODY='{"model":"demo-model","max_tokens":16,"messages":[{"role":"user","content":"What is the capital of France?"}]}'
+cat > "$OUT/post.lua" <<EOF
+wrk.method = "POST"
+wrk.body = '$BODY'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $KEY"
+EOF
+# Warm up every path once (LiteLLM answers slowly on its first request).
+for p in 18000 18001 18002 18003; do
+  curl -sf -o /dev/null -H "Authorization: Bearer $KEY" -H 'content-type: application/json' -d "$BODY" http://127.0.0.1:$p/v1/chat/completions || { echo "port $p does not answer"; cat "$OUT/litellm.log" | tail -20; exit 1; }
+done
+
+declare -A RPS P99
+for name in direct:18000 nginx:18001 litellm:18002 palisade:18003; do
+  n=${name%%:*}; p=${name##*:}
+  wrk -t2 -c"$CONNS" -d"${DURATION}s" -s "$OUT/post.lua" "http://127.0.0.1:$p/v1/chat/completions" > "$OUT/wrk-$n.txt"
+  RPS[$n]=$(awk '/Requests\/sec/ {print $2}' "$OUT/wrk-$n.txt")
+  non2xx=$(awk '/Non-2xx/ {print $NF}' "$OUT/wrk-$n.txt"); [ -n "$non2xx" ] && echo "warning: $n had $non2xx non-2xx answers" >&2
+  # Fixed rate: p99 at $RATE requests/s (LiteLLM cannot sustain it; its p99 is then queueing).
+  "$OHA" -q "$RATE" -z "${DURATION}s" -c 50 --latency-correction --no-tui --output-format json \
+    -m POST -H "Authorization: Bearer $KEY" -H 'content-type: application/json' -d "$BODY" \
+    "http://127.0.0.1:$p/v1/chat/completions" > "$OUT/oha-$n.json"
+  P99[$n]=$(python3 -c "import json,sys; d=json.load(open('$OUT/oha-$n.json')); print('%.3f' % (d['latencyPercentiles']['p99']*1000))")
+done
+
+# 1,000 concurrent streams through Palisade (16 chunks, 20 ms apart).
+SBODY='{"model":"demo-model","stream":true,"max_tokens":16,"messages":[{"role":"user","content":"Stream please"}]}'
+"$OHA" -c "$STREAMS" -n $((STREAMS * 3)) --no-tui --output-format json -m POST \
+  -H "Authorization: Bearer $KEY" -H 'content-type: application/json' -d "$SBODY" \
+  http://127.0.0.1:18013/v1/chat/completions > "$OUT/oha-streams.json"
+kill -TERM "$STREAM_GW"; wait "$STREAM_GW" || true
+RSS_KB=$(awk -F: '/Maximum resident set size/ {gsub(/ /,"",$2); print $2}' "$OUT/palisade-streams.time")
+STREAM_OK=$(python3 -c "import json; d=json.load(open('$OUT/oha-streams.json')); print(d['statusCodeDistribution'])")
+
+echo
+echo "Gateway benchmark ($(nproc) cores, loopback, ${DURATION}s per run, wrk -c$CONNS; oha -q$RATE for p99)"
+echo "machine shared with other work: numbers are indicative"
+printf '%-10s %12s %10s %14s %14s\n' path "req/s" "vs nginx" "p99@${RATE}rps" "added p99"
+for n in direct nginx litellm palisade; do
+  ratio=$(python3 -c "print('%.2f' % (${RPS[$n]}/${RPS[nginx]}))")
+  added=$(python3 -c "print('%.3f ms' % (${P99[$n]}-${P99[direct]}))")
+  printf '%-10s %12s %10s %11s ms %14s\n' "$n" "${RPS[$n]}" "${ratio}x" "${P99[$n]}" "$added"
+done
+python3 -c "print('palisade / litellm throughput: %.1fx' % (${RPS[palisade]}/${RPS[litellm]}))"
+echo "palisade peak RSS with $STREAMS concurrent streams: $((RSS_KB / 1024)) MiB (status codes: $STREAM_OK)"
