@@ -36,6 +36,7 @@ static META: RuleMeta = RuleMeta {
     references: References {
         polaris: &["tlsSettingsMissing"],
         links: &["https://kubernetes.io/docs/concepts/services-networking/ingress/#tls"],
+        kubescape: &["C-0263"],
         ..References::NONE
     },
 };

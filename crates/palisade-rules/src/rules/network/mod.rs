@@ -8,17 +8,21 @@
 use crate::rule::Rule;
 
 mod default_namespace;
+mod ingress_no_service;
 mod ingress_without_tls;
 mod namespace_default_deny;
 mod namespace_psa_privileged;
 mod namespace_without_psa;
 pub(crate) mod netpol;
 mod netpol_no_pod_selector;
+mod netpol_no_pods;
 mod nginx_annotation_injection;
 mod nginx_snippet_annotation;
 mod service_external_ips;
+mod service_no_pods;
 mod service_nodeport;
 pub(crate) mod service_public_loadbalancer;
+mod ssh_port;
 mod system_namespace_workload;
 mod workload_not_isolated;
 
@@ -38,5 +42,9 @@ pub(crate) fn rules() -> Vec<Box<dyn Rule>> {
         Box::new(system_namespace_workload::SystemNamespaceWorkload),
         Box::new(namespace_without_psa::NamespaceWithoutPsa),
         Box::new(namespace_psa_privileged::NamespacePsaPrivileged),
+        Box::new(ssh_port::SshPort),
+        Box::new(service_no_pods::ServiceNoPods),
+        Box::new(netpol_no_pods::NetpolNoPods),
+        Box::new(ingress_no_service::IngressNoService),
     ]
 }

@@ -413,6 +413,24 @@ pub(crate) fn policies<'a>(cx: &Context<'a>) -> Vec<Policy<'a>> {
     out
 }
 
+/// The label sets of the pods every workload in the input will run, by
+/// namespace (templates that run nothing themselves are left out). Built
+/// once per rule run by the rules that ask "does anything select a pod".
+pub(crate) fn pod_labels_by_namespace<'a>(
+    cx: &Context<'a>,
+) -> std::collections::HashMap<&'a str, Vec<Labels>> {
+    let mut m: std::collections::HashMap<&'a str, Vec<Labels>> = std::collections::HashMap::new();
+    for w in cx.all_workloads() {
+        if is_template_only(w.object) {
+            continue;
+        }
+        m.entry(w.object.effective_namespace())
+            .or_default()
+            .push(pod_labels(w));
+    }
+    m
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -38,6 +38,7 @@ static META: RuleMeta = RuleMeta {
             "https://github.com/kubernetes/ingress-nginx/issues/7837",
             "https://kubernetes.github.io/ingress-nginx/user-guide/nginx-configuration/annotations/#configuration-snippet",
         ],
+        kubescape: &["C-0059"],
         ..References::NONE
     },
 };

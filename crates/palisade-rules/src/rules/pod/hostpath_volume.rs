@@ -36,6 +36,7 @@ static META: RuleMeta = RuleMeta {
         pss: &["baseline:hostpath-volumes"],
         mitre: &["T1611"],
         links: &["https://kubernetes.io/docs/concepts/storage/volumes/#hostpath"],
+        kube_linter: &["sensitive-host-mounts"],
         ..References::NONE
     },
 };

@@ -28,6 +28,7 @@ mod hostpath_volume;
 mod linux_hardening;
 mod net_raw;
 mod privileged;
+mod privileged_port;
 mod proc_mount;
 mod read_only_root_fs;
 mod restricted_volume_types;
@@ -40,6 +41,7 @@ mod selinux;
 mod sys_admin;
 mod sysctls;
 mod uid_threshold;
+mod writable_host_mount;
 
 /// The rules of this family.
 pub(crate) fn rules() -> Vec<Box<dyn Rule>> {
@@ -70,6 +72,8 @@ pub(crate) fn rules() -> Vec<Box<dyn Rule>> {
         Box::new(host_process::HostProcess),
         Box::new(restricted_volume_types::RestrictedVolumeTypes),
         Box::new(linux_hardening::LinuxHardening),
+        Box::new(privileged_port::PrivilegedPort),
+        Box::new(writable_host_mount::WritableHostMount),
     ]
 }
 

@@ -34,6 +34,7 @@ static META: RuleMeta = RuleMeta {
         cis: &["5.2.1"],
         mitre: &["T1611"],
         links: &["https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline"],
+        kube_score: &["container-security-context-privileged"],
         ..References::NONE
     },
 };

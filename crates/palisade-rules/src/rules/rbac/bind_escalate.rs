@@ -40,6 +40,7 @@ static META: RuleMeta = RuleMeta {
         links: &[
             "https://kubernetes.io/docs/reference/access-authn-authz/rbac/#privilege-escalation-prevention-and-bootstrapping",
         ],
+        kubescape: &["C-0191"],
         ..References::NONE
     },
 };

@@ -33,6 +33,7 @@ static META: RuleMeta = RuleMeta {
         links: &[
             "https://kubernetes.io/docs/reference/access-authn-authz/rbac/#referring-to-subjects",
         ],
+        kubescape: &["C-0265"],
         ..References::NONE
     },
 };

@@ -34,6 +34,7 @@ static META: RuleMeta = RuleMeta {
         checkov: &["CKV_K8S_35"],
         cis: &["5.4.1"],
         links: &["https://kubernetes.io/docs/concepts/security/secrets-good-practices/"],
+        kube_linter: &["read-secret-from-env-var"],
         ..References::NONE
     },
 };

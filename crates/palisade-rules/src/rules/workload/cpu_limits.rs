@@ -35,11 +35,12 @@ static META: RuleMeta = RuleMeta {
     remediation: "Set `resources.limits.cpu` on every container (for example `limits: {cpu: \"4\"}`), or give the namespace a LimitRange with a `type: Container` item that sets `default.cpu`.",
     references: References {
         trivy: &["KSV-0011"],
-        kubescape: &["C-0050"],
+        kubescape: &["C-0050", "C-0270"],
         checkov: &["CKV_K8S_11"],
         polaris: &["cpuLimitsMissing"],
         kube_score: &["container-resources"],
         links: &["https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/"],
+        kube_linter: &["unset-cpu-requirements"],
         ..References::NONE
     },
 };

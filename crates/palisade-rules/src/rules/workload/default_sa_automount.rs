@@ -31,6 +31,7 @@ static META: RuleMeta = RuleMeta {
         links: &[
             "https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/#opt-out-of-api-credential-automounting",
         ],
+        kubescape: &["C-0189"],
         ..References::NONE
     },
 };

@@ -31,6 +31,7 @@ static META: RuleMeta = RuleMeta {
             "https://kubernetes.io/docs/reference/using-api/deprecation-guide/",
             "https://kubernetes.io/blog/2025/04/24/endpoints-deprecation/",
         ],
+        kube_score: &["stable-version"],
         ..References::NONE
     },
 };

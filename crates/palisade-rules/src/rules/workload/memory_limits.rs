@@ -35,7 +35,7 @@ static META: RuleMeta = RuleMeta {
     remediation: "Set `resources.limits.memory` on every container (for example `limits: {memory: 24Gi}`), or give the namespace a LimitRange with a `type: Container` item that sets `default.memory`.",
     references: References {
         trivy: &["KSV-0018"],
-        kubescape: &["C-0004"],
+        kubescape: &["C-0004", "C-0271"],
         checkov: &["CKV_K8S_13"],
         polaris: &["memoryLimitsMissing"],
         kube_linter: &["unset-memory-requirements"],

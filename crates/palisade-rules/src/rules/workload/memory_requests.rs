@@ -41,6 +41,7 @@ static META: RuleMeta = RuleMeta {
         polaris: &["memoryRequestsMissing"],
         kube_score: &["container-resources"],
         links: &["https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/"],
+        kube_linter: &["unset-memory-requirements"],
         ..References::NONE
     },
 };

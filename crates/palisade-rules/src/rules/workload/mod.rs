@@ -12,6 +12,8 @@ mod cpu_requests;
 mod default_sa_automount;
 mod default_service_account;
 mod deprecated_api;
+mod duplicate_env;
+mod hpa_target;
 mod liveness_probe;
 mod memory_limits;
 mod memory_requests;
@@ -19,11 +21,13 @@ mod missing_pdb;
 mod naked_pod;
 mod namespace_limit_range;
 mod namespace_resource_quota;
+mod no_anti_affinity;
 mod pdb_no_disruptions;
 mod probes;
 mod readiness_probe;
 mod removed_api;
 mod resources;
+mod selector_mismatch;
 mod single_replica;
 mod support;
 mod tiller;
@@ -49,6 +53,10 @@ pub(crate) fn rules() -> Vec<Box<dyn Rule>> {
         Box::new(removed_api::RemovedApi),
         Box::new(deprecated_api::DeprecatedApi),
         Box::new(tiller::Tiller),
+        Box::new(selector_mismatch::SelectorMismatch),
+        Box::new(duplicate_env::DuplicateEnv),
+        Box::new(no_anti_affinity::NoAntiAffinity),
+        Box::new(hpa_target::HpaTarget),
     ]
 }
 
