@@ -1,0 +1,249 @@
+//! Zip archives (PyTorch checkpoints, `.npz`, `.keras`), read from the
+//! central directory the way PyTorch's reader (miniz) reads them: the end
+//! record is searched from the end, every central entry is followed to its
+//! local header, and the data starts after the local header's own name and
+//! extra field. CRCs are not required to match, general-purpose flag bits
+//! (encryption, patch data) are ignored and names may differ between the
+//! two headers, exactly the tolerance that made Python's `zipfile`, and the
+//! scanners built on it, give up on archives PyTorch loads. Each oddity is
+//! reported; every entry is scanned by content whatever its name.
+//!
+//! The `zip` crate was not used: it refuses some of these archives (as
+//! Python does), and building its index allocates per entry before any
+//! limit can be applied.
+
+use super::ctx::{Ctx, shown};
+use super::rules;
+use super::source::{RandomAccess, read_exact_at};
+use flate2::read::DeflateDecoder;
+
+const EOCD: u32 = 0x0605_4b50;
+const EOCD64: u32 = 0x0606_4b50;
+const LOCATOR64: u32 = 0x0706_4b50;
+const CENTRAL: u32 = 0x0201_4b50;
+const LOCAL: u32 = 0x0403_4b50;
+
+/// One entry, as the central directory describes it.
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    pub(crate) name: String,
+    pub(crate) flags: u16,
+    pub(crate) method: u16,
+    pub(crate) crc: u32,
+    pub(crate) csize: u64,
+    pub(crate) usize: u64,
+    pub(crate) local: u64,
+}
+
+fn u16_at(b: &[u8], i: usize) -> u16 {
+    u16::from_le_bytes([b[i], b[i + 1]])
+}
+fn u32_at(b: &[u8], i: usize) -> u32 {
+    u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]])
+}
+fn u64_at(b: &[u8], i: usize) -> u64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[i..i + 8]);
+    u64::from_le_bytes(a)
+}
+
+/// Whether the end of `a[start..start+len]` holds an end-of-central-directory record.
+pub(crate) fn has_eocd<A: RandomAccess + ?Sized>(a: &A, start: u64, len: u64) -> bool {
+    find_eocd(a, start, len).is_some()
+}
+
+/// Offset (relative to `start`) of the end record, searched backwards.
+fn find_eocd<A: RandomAccess + ?Sized>(a: &A, start: u64, len: u64) -> Option<u64> {
+    if len < 22 {
+        return None;
+    }
+    let tail = len.min(65_535 + 22);
+    let mut buf = vec![0u8; tail as usize];
+    read_exact_at(a, &mut buf, start + len - tail).ok()?;
+    (0..=buf.len() - 22).rev().find(|&i| u32_at(&buf, i) == EOCD).map(|i| len - tail + i as u64)
+}
+
+/// Reads the central directory; errors are messages for a finding.
+pub(crate) fn entries<A: RandomAccess + ?Sized>(a: &A, start: u64, len: u64, ctx: &mut Ctx) -> Result<Vec<Entry>, String> {
+    let eocd = find_eocd(a, start, len).ok_or("no end of central directory record")?;
+    let mut rec = [0u8; 22];
+    read_exact_at(a, &mut rec, start + eocd).map_err(|e| e.to_string())?;
+    let mut count = u64::from(u16_at(&rec, 10));
+    let mut cd_size = u64::from(u32_at(&rec, 12));
+    let mut cd_off = u64::from(u32_at(&rec, 16));
+    if (count == 0xffff || cd_size == 0xffff_ffff || cd_off == 0xffff_ffff) && eocd >= 20 {
+        let mut loc = [0u8; 20];
+        read_exact_at(a, &mut loc, start + eocd - 20).map_err(|e| e.to_string())?;
+        if u32_at(&loc, 0) == LOCATOR64 {
+            let off64 = u64_at(&loc, 8);
+            if off64.checked_add(56).is_none_or(|e| e > len) {
+                return Err("zip64 end record lies outside the archive".into());
+            }
+            let mut r = [0u8; 56];
+            read_exact_at(a, &mut r, start + off64).map_err(|e| e.to_string())?;
+            if u32_at(&r, 0) != EOCD64 {
+                return Err("zip64 locator does not point at a zip64 end record".into());
+            }
+            count = u64_at(&r, 32);
+            cd_size = u64_at(&r, 40);
+            cd_off = u64_at(&r, 48);
+        }
+    }
+    if cd_off.checked_add(cd_size).is_none_or(|e| e > len) {
+        return Err(format!("central directory ({cd_size} bytes at {cd_off}) lies outside the archive"));
+    }
+    if count > ctx.limits.max_entries as u64 || count > cd_size / 46 + 1 {
+        return Err(format!("central directory claims {count} entries, more than it can hold or the limit allows"));
+    }
+    if cd_size > 1 << 30 {
+        return Err("central directory larger than 1 GiB".into());
+    }
+    let mut cd = vec![0u8; cd_size as usize];
+    read_exact_at(a, &mut cd, start + cd_off).map_err(|e| e.to_string())?;
+    let mut out = Vec::with_capacity(count as usize);
+    let mut i = 0usize;
+    for n in 0..count {
+        if i + 46 > cd.len() || u32_at(&cd, i) != CENTRAL {
+            return Err(format!("central directory entry {n} is truncated or has a bad signature"));
+        }
+        let flags = u16_at(&cd, i + 8);
+        let method = u16_at(&cd, i + 10);
+        let crc = u32_at(&cd, i + 16);
+        let mut csize = u64::from(u32_at(&cd, i + 20));
+        let mut usize_ = u64::from(u32_at(&cd, i + 24));
+        let nlen = usize::from(u16_at(&cd, i + 28));
+        let elen = usize::from(u16_at(&cd, i + 30));
+        let clen = usize::from(u16_at(&cd, i + 32));
+        let mut local = u64::from(u32_at(&cd, i + 42));
+        let end = i + 46 + nlen + elen + clen;
+        if end > cd.len() {
+            return Err(format!("central directory entry {n} runs past the directory"));
+        }
+        let name = String::from_utf8_lossy(&cd[i + 46..i + 46 + nlen]).into_owned();
+        // zip64 extra field: the 0xffffffff fields, in order.
+        let mut x = i + 46 + nlen;
+        let xend = x + elen;
+        while x + 4 <= xend {
+            let id = u16_at(&cd, x);
+            let sz = usize::from(u16_at(&cd, x + 2));
+            let body = x + 4;
+            if body + sz > xend {
+                break;
+            }
+            if id == 1 {
+                let mut p = body;
+                for field in [&mut usize_, &mut csize, &mut local] {
+                    if *field == 0xffff_ffff && p + 8 <= body + sz {
+                        *field = u64_at(&cd, p);
+                        p += 8;
+                    }
+                }
+            }
+            x = body + sz;
+        }
+        out.push(Entry {
+            name,
+            flags,
+            method,
+            crc,
+            csize,
+            usize: usize_,
+            local,
+        });
+        i = end;
+    }
+    Ok(out)
+}
+
+/// Where an entry's data starts, after its local header.
+pub(crate) fn data_start<A: RandomAccess + ?Sized>(a: &A, start: u64, len: u64, e: &Entry, ctx: &mut Ctx) -> Result<u64, String> {
+    if e.local.checked_add(30).is_none_or(|x| x > len) {
+        return Err(format!("entry {:?} has its local header outside the archive", shown(&e.name, 80)));
+    }
+    let mut h = [0u8; 30];
+    read_exact_at(a, &mut h, start + e.local).map_err(|err| err.to_string())?;
+    if u32_at(&h, 0) != LOCAL {
+        return Err(format!("entry {:?} does not point at a local header", shown(&e.name, 80)));
+    }
+    let nlen = u64::from(u16_at(&h, 26));
+    let elen = u64::from(u16_at(&h, 28));
+    let data = e.local + 30 + nlen + elen;
+    if nlen > 0 && nlen < 4096 {
+        let mut n = vec![0u8; nlen as usize];
+        if read_exact_at(a, &mut n, start + e.local + 30).is_ok() && n != e.name.as_bytes() {
+            ctx.report(
+                &rules::ARCHIVE_ANOMALY,
+                ctx.at_field(&e.name),
+                format!(
+                    "the local header names {:?} while the central directory names {:?}; readers disagree on which it is",
+                    shown(&String::from_utf8_lossy(&n), 80),
+                    shown(&e.name, 80)
+                ),
+                "name-mismatch",
+            );
+        }
+    }
+    if data.checked_add(e.csize).is_none_or(|x| x > len) {
+        return Err(format!(
+            "entry {:?} claims {} bytes of data at offset {data}, past the end of the archive",
+            shown(&e.name, 80),
+            e.csize
+        ));
+    }
+    Ok(data)
+}
+
+/// Reports flag bits that make strict readers refuse the entry.
+pub(crate) fn check_flags(e: &Entry, ctx: &mut Ctx) {
+    let odd = e.flags & (0x0001 | 0x0020 | 0x0040);
+    if odd != 0 {
+        ctx.report(
+            &rules::ARCHIVE_ANOMALY,
+            ctx.at_field(&e.name),
+            format!(
+                "entry sets general-purpose flag bits 0x{odd:04x} (encryption / patch data): Python's zipfile refuses it, PyTorch's reader ignores the bits and loads it; scanned as plain data"
+            ),
+            "flags",
+        );
+    }
+}
+
+/// Checks the CRC of a small entry (PyTorch does not; Python's zipfile does,
+/// and refuses the whole archive on a mismatch).
+pub(crate) fn check_crc<A: RandomAccess + ?Sized>(a: &A, data: u64, e: &Entry, ctx: &mut Ctx) {
+    if e.usize > 16 << 20 || !matches!(e.method, 0 | 8) {
+        return;
+    }
+    let mut raw = vec![0u8; e.csize.min(16 << 20) as usize];
+    if read_exact_at(a, &mut raw, data).is_err() {
+        return;
+    }
+    let mut crc = flate2::Crc::new();
+    if e.method == 0 {
+        crc.update(&raw);
+    } else {
+        let mut d = DeflateDecoder::new(&raw[..]);
+        let mut buf = [0u8; 8192];
+        loop {
+            match std::io::Read::read(&mut d, &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => crc.update(&buf[..n]),
+            }
+            if u64::from(crc.amount()) > 16 << 20 {
+                return;
+            }
+        }
+    }
+    if crc.sum() != e.crc {
+        ctx.report(
+            &rules::ARCHIVE_ANOMALY,
+            ctx.at_field(&e.name),
+            format!(
+                "entry CRC-32 is 0x{:08x} but the directory says 0x{:08x}: Python's zipfile refuses it, PyTorch loads it",
+                crc.sum(),
+                e.crc
+            ),
+            "crc",
+        );
+    }
+}
