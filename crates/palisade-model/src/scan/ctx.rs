@@ -113,7 +113,13 @@ impl Ctx {
     }
 
     /// Records a hit at the rule's own severity.
-    pub(crate) fn report(&mut self, rule: &'static RuleMeta, path: String, message: String, key: &str) {
+    pub(crate) fn report(
+        &mut self,
+        rule: &'static RuleMeta,
+        path: String,
+        message: String,
+        key: &str,
+    ) {
         self.report_as(rule, rule.severity, path, message, key);
     }
 

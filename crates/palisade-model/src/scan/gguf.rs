@@ -55,6 +55,7 @@ fn ggml_type(t: u32) -> Option<(u64, u64, &'static str)> {
 }
 
 /// Fixed size of a metadata value type, `None` for strings and arrays.
+#[allow(clippy::option_option)] // None: unknown type; Some(None): variable size
 fn fixed_size(t: u32) -> Option<Option<u64>> {
     Some(match t {
         0 | 1 | 7 => Some(1),
@@ -77,9 +78,12 @@ struct Bad(String);
 impl<S: Source + ?Sized> Reader<'_, S> {
     fn bytes<const N: usize>(&mut self, what: &str) -> Result<[u8; N], Bad> {
         let mut b = [0u8; N];
-        self.src
-            .read_exact(&mut b)
-            .map_err(|_| Bad(format!("file ends inside {what} at offset {}", self.src.pos())))?;
+        self.src.read_exact(&mut b).map_err(|_| {
+            Bad(format!(
+                "file ends inside {what} at offset {}",
+                self.src.pos()
+            ))
+        })?;
         Ok(b)
     }
     fn u32(&mut self, what: &str) -> Result<u32, Bad> {
@@ -90,7 +94,11 @@ impl<S: Source + ?Sized> Reader<'_, S> {
     }
     /// A count or length: u32 in version 1, u64 after.
     fn size(&mut self, what: &str) -> Result<u64, Bad> {
-        if self.v1 { self.u32(what).map(u64::from) } else { self.u64(what) }
+        if self.v1 {
+            self.u32(what).map(u64::from)
+        } else {
+            self.u64(what)
+        }
     }
     fn check(&self, need: u64, what: &str) -> Result<(), Bad> {
         match self.src.remaining() {
@@ -107,18 +115,26 @@ impl<S: Source + ?Sized> Reader<'_, S> {
         self.check(n, &format!("{what} of {n} bytes"))?;
         if n <= keep {
             let mut b = vec![0u8; n as usize];
-            self.src.read_exact(&mut b).map_err(|_| Bad(format!("file ends inside {what}")))?;
+            self.src
+                .read_exact(&mut b)
+                .map_err(|_| Bad(format!("file ends inside {what}")))?;
             Ok((b, n))
         } else {
             let mut b = vec![0u8; keep as usize];
-            self.src.read_exact(&mut b).map_err(|_| Bad(format!("file ends inside {what}")))?;
-            self.src.skip(n - keep).map_err(|_| Bad(format!("file ends inside {what}")))?;
+            self.src
+                .read_exact(&mut b)
+                .map_err(|_| Bad(format!("file ends inside {what}")))?;
+            self.src
+                .skip(n - keep)
+                .map_err(|_| Bad(format!("file ends inside {what}")))?;
             Ok((b, n))
         }
     }
     fn skip(&mut self, n: u64, what: &str) -> Result<(), Bad> {
         self.check(n, what)?;
-        self.src.skip(n).map_err(|_| Bad(format!("file ends inside {what}")))
+        self.src
+            .skip(n)
+            .map_err(|_| Bad(format!("file ends inside {what}")))
     }
 }
 
@@ -151,8 +167,14 @@ fn parse<S: Source + ?Sized>(src: &mut S, ctx: &mut Ctx, problems: &mut usize) -
     // Each metadata pair takes at least a key length, a type and one byte;
     // each tensor info at least a name length, n_dims, type and offset.
     let len_size: u64 = if r.v1 { 4 } else { 8 };
-    r.check(n_kv.saturating_mul(len_size + 5), &format!("{n_kv} metadata pairs"))?;
-    r.check(n_tensors.saturating_mul(len_size + 16), &format!("{n_tensors} tensor infos"))?;
+    r.check(
+        n_kv.saturating_mul(len_size + 5),
+        &format!("{n_kv} metadata pairs"),
+    )?;
+    r.check(
+        n_tensors.saturating_mul(len_size + 16),
+        &format!("{n_tensors} tensor infos"),
+    )?;
     let mut keys = HashSet::new();
     let mut alignment: u64 = 32;
     for i in 0..n_kv {
@@ -160,17 +182,34 @@ fn parse<S: Source + ?Sized>(src: &mut S, ctx: &mut Ctx, problems: &mut usize) -
         let key = String::from_utf8_lossy(&key).into_owned();
         let field = format!("kv {}", shown(&key, 80));
         if !keys.insert(key.clone()) {
-            bad(ctx, &field, format!("metadata key {:?} appears more than once", shown(&key, 80)), &key);
+            bad(
+                ctx,
+                &field,
+                format!("metadata key {:?} appears more than once", shown(&key, 80)),
+                &key,
+            );
         }
         let vt = r.u32(&format!("the type of {key}"))?;
-        let is_template = key == "tokenizer.chat_template" || key.starts_with("tokenizer.chat_template.");
+        let is_template =
+            key == "tokenizer.chat_template" || key.starts_with("tokenizer.chat_template.");
         match vt {
             8 => {
-                let keep = if is_template { ctx.limits.max_template } else { 0 };
+                let keep = if is_template {
+                    ctx.limits.max_template
+                } else {
+                    0
+                };
                 let (text, n) = r.string(&format!("the value of {key}"), keep)?;
                 if is_template {
                     if n > keep {
-                        bad(ctx, &field, format!("chat template of {n} bytes exceeds the {keep}-byte inspection limit"), &key);
+                        bad(
+                            ctx,
+                            &field,
+                            format!(
+                                "chat template of {n} bytes exceeds the {keep}-byte inspection limit"
+                            ),
+                            &key,
+                        );
                     }
                     let t = String::from_utf8_lossy(&text);
                     for issue in jinja::check(&t) {
@@ -190,32 +229,51 @@ fn parse<S: Source + ?Sized>(src: &mut S, ctx: &mut Ctx, problems: &mut usize) -
                 match fixed_size(et) {
                     None => return Err(Bad(format!("array {key} has unknown element type {et}"))),
                     Some(Some(sz)) => {
-                        let total = count.checked_mul(sz).ok_or_else(|| Bad(format!("array {key} size overflows")))?;
+                        let total = count
+                            .checked_mul(sz)
+                            .ok_or_else(|| Bad(format!("array {key} size overflows")))?;
                         r.skip(total, &format!("array {key} of {count} elements"))?;
                     }
                     Some(None) if et == 8 => {
-                        r.check(count.saturating_mul(len_size), &format!("array {key} of {count} strings"))?;
+                        r.check(
+                            count.saturating_mul(len_size),
+                            &format!("array {key} of {count} strings"),
+                        )?;
                         for j in 0..count {
                             let n = r.size(&format!("string {j} of {key}"))?;
                             r.skip(n, &format!("string {j} of {key} ({n} bytes)"))?;
                         }
                     }
-                    Some(None) => return Err(Bad(format!("array {key} nests arrays, which GGUF readers refuse"))),
+                    Some(None) => {
+                        return Err(Bad(format!(
+                            "array {key} nests arrays, which GGUF readers refuse"
+                        )));
+                    }
                 }
             }
             t => match fixed_size(t) {
                 Some(Some(sz)) => {
                     if key == "general.alignment" {
-                        if t != 4 {
-                            bad(ctx, &field, format!("general.alignment has type {t}, not uint32"), &key);
-                            r.skip(sz, "general.alignment")?;
-                        } else {
+                        if t == 4 {
                             let a = u64::from(r.u32("general.alignment")?);
-                            if a == 0 || !a.is_power_of_two() {
-                                bad(ctx, &field, format!("general.alignment {a} is not a power of two"), &key);
-                            } else {
+                            if a.is_power_of_two() {
                                 alignment = a;
+                            } else {
+                                bad(
+                                    ctx,
+                                    &field,
+                                    format!("general.alignment {a} is not a power of two"),
+                                    &key,
+                                );
                             }
+                        } else {
+                            bad(
+                                ctx,
+                                &field,
+                                format!("general.alignment has type {t}, not uint32"),
+                                &key,
+                            );
+                            r.skip(sz, "general.alignment")?;
                         }
                     } else {
                         r.skip(sz, &format!("the value of {key}"))?;
@@ -232,28 +290,46 @@ fn parse<S: Source + ?Sized>(src: &mut S, ctx: &mut Ctx, problems: &mut usize) -
         let name = String::from_utf8_lossy(&name).into_owned();
         let field = format!("tensor {}", shown(&name, 80));
         if !names.insert(name.clone()) {
-            bad(ctx, &field, "tensor name appears more than once".into(), &name);
+            bad(
+                ctx,
+                &field,
+                "tensor name appears more than once".into(),
+                &name,
+            );
         }
         let n_dims = r.u32(&format!("n_dims of {name}"))?;
         if n_dims > 4 {
-            return Err(Bad(format!("tensor {name} has {n_dims} dimensions (at most 4)")));
+            return Err(Bad(format!(
+                "tensor {name} has {n_dims} dimensions (at most 4)"
+            )));
         }
         let mut elems: Option<u64> = Some(1);
         let mut ne0 = 1;
         for d in 0..n_dims {
-            let dim = if r.v1 { u64::from(r.u32("a dimension")?) } else { r.u64("a dimension")? };
+            let dim = if r.v1 {
+                u64::from(r.u32("a dimension")?)
+            } else {
+                r.u64("a dimension")?
+            };
             if d == 0 {
                 ne0 = dim;
             }
             if i64::try_from(dim).is_err() {
                 elems = None;
             }
-            elems = elems.and_then(|e| e.checked_mul(dim)).filter(|e| i64::try_from(*e).is_ok());
+            elems = elems
+                .and_then(|e| e.checked_mul(dim))
+                .filter(|e| i64::try_from(*e).is_ok());
         }
         let ty = r.u32(&format!("type of {name}"))?;
         let offset = r.u64(&format!("offset of {name}"))?;
         let Some(elems) = elems else {
-            bad(ctx, &field, "tensor dimensions overflow 63 bits".into(), &name);
+            bad(
+                ctx,
+                &field,
+                "tensor dimensions overflow 63 bits".into(),
+                &name,
+            );
             continue;
         };
         let Some((block, bytes, tname)) = ggml_type(ty) else {
@@ -264,7 +340,9 @@ fn parse<S: Source + ?Sized>(src: &mut S, ctx: &mut Ctx, problems: &mut usize) -
             bad(
                 ctx,
                 &field,
-                format!("first dimension {ne0} is not a multiple of the {tname} block size {block}"),
+                format!(
+                    "first dimension {ne0} is not a multiple of the {tname} block size {block}"
+                ),
                 &name,
             );
             continue;
@@ -278,19 +356,39 @@ fn parse<S: Source + ?Sized>(src: &mut S, ctx: &mut Ctx, problems: &mut usize) -
     // Tensor data starts at the next multiple of the alignment.
     let pos = r.src.pos();
     let data_start = pos.div_ceil(alignment) * alignment;
-    let data_len = r.src.remaining().map(|left| (pos + left).saturating_sub(data_start));
+    let data_len = r
+        .src
+        .remaining()
+        .map(|left| (pos + left).saturating_sub(data_start));
     let mut expect = 0u64;
     for (name, offset, size) in &tensors {
         let field = format!("tensor {}", shown(name, 80));
         if offset % alignment != 0 {
-            bad(ctx, &field, format!("offset {offset} is not a multiple of the alignment {alignment}"), name);
+            bad(
+                ctx,
+                &field,
+                format!("offset {offset} is not a multiple of the alignment {alignment}"),
+                name,
+            );
         } else if *offset != expect {
-            bad(ctx, &field, format!("offset {offset} where the loader expects {expect} (tensors overlap or leave gaps)"), name);
+            bad(
+                ctx,
+                &field,
+                format!(
+                    "offset {offset} where the loader expects {expect} (tensors overlap or leave gaps)"
+                ),
+                name,
+            );
         }
         let end = offset.checked_add(*size);
         if let (Some(len), Some(end)) = (data_len, end) {
             if end > len {
-                bad(ctx, &field, format!("data [{offset}, {end}) runs past the {len} bytes of tensor data"), name);
+                bad(
+                    ctx,
+                    &field,
+                    format!("data [{offset}, {end}) runs past the {len} bytes of tensor data"),
+                    name,
+                );
             }
         }
         if end.is_none() {
@@ -300,7 +398,12 @@ fn parse<S: Source + ?Sized>(src: &mut S, ctx: &mut Ctx, problems: &mut usize) -
     }
     if *problems > MAX_REPORTS {
         let at = ctx.at_field("header");
-        ctx.report(&rules::GGUF_MALFORMED, at, format!("{} more problems not listed", *problems - MAX_REPORTS), "more");
+        ctx.report(
+            &rules::GGUF_MALFORMED,
+            at,
+            format!("{} more problems not listed", *problems - MAX_REPORTS),
+            "more",
+        );
     }
     Ok(())
 }
@@ -312,7 +415,11 @@ pub(crate) mod tests {
     use crate::scan::source::mem;
 
     /// A GGUF v3 file with string metadata and F32 tensors `(name, dims, offset)`.
-    pub(crate) fn build(kv: &[(&str, &str)], tensors: &[(&str, &[u64], u64)], data: usize) -> Vec<u8> {
+    pub(crate) fn build(
+        kv: &[(&str, &str)],
+        tensors: &[(&str, &[u64], u64)],
+        data: usize,
+    ) -> Vec<u8> {
         let mut v = b"GGUF".to_vec();
         v.extend(3u32.to_le_bytes());
         v.extend((tensors.len() as u64).to_le_bytes());
@@ -344,12 +451,19 @@ pub(crate) mod tests {
     fn messages(f: &[u8]) -> Vec<String> {
         let mut ctx = Ctx::new(Limits::default());
         scan(&mut mem(f), &mut ctx);
-        ctx.hits.into_iter().map(|h| format!("{} {}", h.rule.id, h.message)).collect()
+        ctx.hits
+            .into_iter()
+            .map(|h| format!("{} {}", h.rule.id, h.message))
+            .collect()
     }
 
     #[test]
     fn valid_file_is_clean() {
-        let f = build(&[("general.architecture", "llama")], &[("a", &[4, 2], 0), ("b", &[8], 32)], 64);
+        let f = build(
+            &[("general.architecture", "llama")],
+            &[("a", &[4, 2], 0), ("b", &[8], 32)],
+            64,
+        );
         assert!(messages(&f).is_empty(), "{:?}", messages(&f));
     }
 
@@ -363,7 +477,11 @@ pub(crate) mod tests {
         assert!(messages(&f).iter().any(|m| m.contains("overflow")));
         let mut f = build(&[("k", "v")], &[], 0);
         f[16..24].copy_from_slice(&u64::MAX.to_le_bytes());
-        assert!(messages(&f).iter().any(|m| m.contains("metadata pairs")), "{:?}", messages(&f));
+        assert!(
+            messages(&f).iter().any(|m| m.contains("metadata pairs")),
+            "{:?}",
+            messages(&f)
+        );
         let mut f = build(&[("k", "v")], &[], 0);
         f[24..32].copy_from_slice(&(1u64 << 60).to_le_bytes());
         assert!(messages(&f).iter().any(|m| m.contains("PLS-MDL-161")));
@@ -371,7 +489,14 @@ pub(crate) mod tests {
 
     #[test]
     fn chat_template_injection() {
-        let f = build(&[("tokenizer.chat_template", "{{ cycler.__init__.__globals__.os.popen('id').read() }}")], &[], 0);
+        let f = build(
+            &[(
+                "tokenizer.chat_template",
+                "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+            )],
+            &[],
+            0,
+        );
         let m = messages(&f);
         assert!(m.iter().any(|m| m.starts_with("PLS-MDL-162")), "{m:?}");
     }

@@ -26,7 +26,10 @@ fn dunders(s: &str) -> Vec<String> {
     while i + 4 < b.len() {
         if b[i] == b'_' && b[i + 1] == b'_' && (i == 0 || b[i - 1] != b'_') {
             let mut j = i + 2;
-            while j < b.len() && (b[j].is_ascii_alphanumeric() || (b[j] == b'_' && !(j + 1 < b.len() && b[j + 1] == b'_'))) {
+            while j < b.len()
+                && (b[j].is_ascii_alphanumeric()
+                    || (b[j] == b'_' && !(j + 1 < b.len() && b[j + 1] == b'_')))
+            {
                 j += 1;
             }
             if j > i + 2 && j + 1 < b.len() && b[j] == b'_' && b[j + 1] == b'_' {
@@ -124,7 +127,10 @@ fn literals(t: &str) -> Vec<String> {
             // Joined to the next literal?
             let rest = t.get(i..).unwrap_or("");
             let after = rest.trim_start();
-            let joined = after.strip_prefix('~').or_else(|| after.strip_prefix('+')).map(str::trim_start);
+            let joined = after
+                .strip_prefix('~')
+                .or_else(|| after.strip_prefix('+'))
+                .map(str::trim_start);
             match joined {
                 Some(n) if n.starts_with(['\'', '"']) => {
                     i += rest.len() - n.len();
@@ -149,7 +155,8 @@ fn word(t: &str, w: &str) -> bool {
     t.match_indices(w).any(|(i, _)| {
         let before = t[..i].chars().next_back();
         let after = t[i + w.len()..].chars().next();
-        !before.is_some_and(|c| c.is_alphanumeric() || c == '_') && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+        !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+            && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
     })
 }
 
@@ -175,17 +182,52 @@ pub(crate) fn check(t: &str) -> Vec<Issue> {
         }
     }
     if !assembled.is_empty() {
-        crit(format!("assembles dunder names from string literals or escapes: {}", assembled.join(", ")));
+        crit(format!(
+            "assembles dunder names from string literals or escapes: {}",
+            assembled.join(", ")
+        ));
     }
-    for p in ["os.popen", "popen(", "os.system", "subprocess", "__import__", "import os", "eval(", "exec(", "_TemplateReference__context"] {
-        if t.contains(p) {
-            crit(format!("contains {p:?}"));
-        }
+    let calls: Vec<&str> = [
+        "os.popen",
+        "popen(",
+        "os.system",
+        "subprocess",
+        "import os",
+        "eval(",
+        "exec(",
+        "_TemplateReference__context",
+    ]
+    .into_iter()
+    .filter(|p| t.contains(p))
+    .collect();
+    if !calls.is_empty() {
+        crit(format!(
+            "contains {}",
+            calls
+                .iter()
+                .map(|c| format!("{c:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     let mut high = Vec::new();
-    for g in ["cycler", "joiner", "lipsum", "self", "request", "config", "url_for", "get_flashed_messages"] {
-        if word(t, g) && (g != "self" || t.contains("self.")) && !(g == "config" && !t.contains("config.")) && !(g == "request" && !t.contains("request.")) {
-            high.push(format!("uses the global {g:?}, a common template-escape starting point"));
+    for g in [
+        "cycler",
+        "joiner",
+        "lipsum",
+        "self",
+        "request",
+        "config",
+        "url_for",
+        "get_flashed_messages",
+    ] {
+        // self, config and request are only suspicious when dereferenced.
+        let dereferenced =
+            !matches!(g, "self" | "config" | "request") || t.contains(&format!("{g}."));
+        if word(t, g) && dereferenced {
+            high.push(format!(
+                "uses the global {g:?}, a common template-escape starting point"
+            ));
         }
     }
     let squashed: String = t.chars().filter(|c| !c.is_whitespace()).collect();

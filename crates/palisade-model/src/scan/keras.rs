@@ -69,31 +69,50 @@ fn walk(v: &Value, path: &str, ctx: &mut Ctx, found: &mut bool, depth: usize) {
                             &rules::KERAS_MODULE,
                             palisade_core::Severity::Critical,
                             at.clone(),
-                            format!("config names {}.{}, which {why}", shown(module, 100), shown(name, 100)),
+                            format!(
+                                "config names {}.{}, which {why}",
+                                shown(module, 100),
+                                shown(name, 100)
+                            ),
                             module,
                         ),
                         _ if !KERAS_ROOTS.contains(&root) => ctx.report(
                             &rules::KERAS_MODULE,
                             at.clone(),
-                            format!("config imports module {} for {}", shown(module, 100), shown(name, 100)),
+                            format!(
+                                "config imports module {} for {}",
+                                shown(module, 100),
+                                shown(name, 100)
+                            ),
                             module,
                         ),
                         _ => {}
                     }
                 }
                 if let Some(Value::String(reg)) = m.get("registered_name") {
-                    if reg.contains('>') && module.is_none_or(|md| !KERAS_ROOTS.contains(&md.split('.').next().unwrap_or(md))) {
+                    if reg.contains('>')
+                        && module.is_none_or(|md| {
+                            !KERAS_ROOTS.contains(&md.split('.').next().unwrap_or(md))
+                        })
+                    {
                         ctx.report(
                             &rules::KERAS_MODULE,
                             at,
-                            format!("config uses the custom registered object {}", shown(reg, 100)),
+                            format!(
+                                "config uses the custom registered object {}",
+                                shown(reg, 100)
+                            ),
                             reg,
                         );
                     }
                 }
             }
             for (k, child) in m {
-                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
                 walk(child, &p, ctx, found, depth + 1);
             }
         }
@@ -109,8 +128,8 @@ fn walk(v: &Value, path: &str, ctx: &mut Ctx, found: &mut bool, depth: usize) {
 /// Legacy Keras HDF5: finds the `model_config` JSON among the file's
 /// attributes (it starts with `{"class_name"`) and checks it.
 pub(crate) fn scan_hdf5<S: Source + ?Sized>(src: &mut S, ctx: &mut Ctx) {
-    ctx.saw("hdf5");
     const NEEDLE: &[u8] = b"{\"class_name\"";
+    ctx.saw("hdf5");
     let cap = usize::try_from(ctx.limits.max_json.min(64 << 20)).unwrap_or(64 << 20);
     let mut window: Vec<u8> = Vec::new();
     let mut configs = 0;

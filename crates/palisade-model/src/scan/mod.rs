@@ -16,6 +16,13 @@
 //! - `header.weight.data_offsets`, `kv tokenizer.chat_template`,
 //!   `config.json: config.layers[2]` — a field of a structured header.
 
+// Byte-level parsers use the conventional short names (b for a buffer, i for
+// an index, n for a length).
+#![allow(clippy::many_single_char_names)]
+// Decoders match on what they read; `match` with an `else`-like arm reads
+// better there than nested `if let`.
+#![allow(clippy::single_match_else)]
+
 mod ctx;
 pub(crate) mod gguf;
 mod jinja;
@@ -32,9 +39,9 @@ mod zip;
 
 pub use ctx::{Hit, Limits};
 
+use ctx::Ctx;
 use palisade_core::finding::{FindingReferences, fingerprint};
 use palisade_core::{Diagnostic, Finding, Location, Report, ResourceRef, Severity};
-use ctx::Ctx;
 use source::{RandomAccess, Source, Stream, window};
 use std::borrow::Cow;
 use std::io::{self, Read};
@@ -114,7 +121,9 @@ fn sniff(head: &[u8], len: u64) -> Kind {
         return Kind::Unsupported("zstd");
     }
     if head.len() >= 9 {
-        let n = u64::from_le_bytes([head[0], head[1], head[2], head[3], head[4], head[5], head[6], head[7]]);
+        let n = u64::from_le_bytes([
+            head[0], head[1], head[2], head[3], head[4], head[5], head[6], head[7],
+        ]);
         if head[8] == b'{' && n >= 2 && n <= len.saturating_sub(8) {
             return Kind::Safetensors;
         }
@@ -125,7 +134,10 @@ fn sniff(head: &[u8], len: u64) -> Kind {
     if head.len() >= 2 && head[0] == 0x80 && head[1] <= 5 {
         return Kind::Pickle;
     }
-    if head.len() >= 2 && head[0] == 0x78 && (u16::from(head[0]) << 8 | u16::from(head[1])) % 31 == 0 {
+    if head.len() >= 2
+        && head[0] == 0x78
+        && (u16::from(head[0]) << 8 | u16::from(head[1])) % 31 == 0
+    {
         return Kind::Zlib;
     }
     if onnx::looks_like(head) {
@@ -135,7 +147,10 @@ fn sniff(head: &[u8], len: u64) -> Kind {
     if first_non_ws == Some(&b'{') {
         return Kind::Json;
     }
-    if head.first().is_some_and(|&b| b"(cNIJKLMFGSTUVX)]}ghjpqrPi".contains(&b)) {
+    if head
+        .first()
+        .is_some_and(|&b| b"(cNIJKLMFGSTUVX)]}ghjpqrPi".contains(&b))
+    {
         return Kind::MaybePickle;
     }
     Kind::Unknown
@@ -153,7 +168,13 @@ fn read_head<S: Source + ?Sized>(src: &mut S) -> io::Result<Vec<u8>> {
 }
 
 /// Scans `a[start..start+len]`, which can be read at any position.
-fn scan_random<A: RandomAccess + ?Sized>(a: &A, start: u64, len: u64, ctx: &mut Ctx, dir: Option<&Path>) -> io::Result<()> {
+fn scan_random<A: RandomAccess + ?Sized>(
+    a: &A,
+    start: u64,
+    len: u64,
+    ctx: &mut Ctx,
+    dir: Option<&Path>,
+) -> io::Result<()> {
     let mut head = vec![0u8; HEAD.min(usize::try_from(len).unwrap_or(HEAD))];
     source::read_exact_at(a, &mut head, start)?;
     let kind = sniff(&head, len);
@@ -169,7 +190,9 @@ fn scan_random<A: RandomAccess + ?Sized>(a: &A, start: u64, len: u64, ctx: &mut 
             scan_kind(&mut w, kind, ctx)?;
             // A pickle with a zip appended: Python's zipfile (numpy, joblib
             // helpers) finds the archive from its end record.
-            if matches!(kind, Kind::Pickle | Kind::MaybePickle | Kind::Unknown) && zip::has_eocd(a, start, len) {
+            if matches!(kind, Kind::Pickle | Kind::MaybePickle | Kind::Unknown)
+                && zip::has_eocd(a, start, len)
+            {
                 ctx.report(
                     &rules::ARCHIVE_ANOMALY,
                     ctx.at_field(""),
@@ -195,7 +218,8 @@ fn scan_stream(src: &mut dyn Source, ctx: &mut Ctx) -> io::Result<()> {
             ctx.report(
                 &rules::LIMIT_EXCEEDED,
                 ctx.at_field(""),
-                "a compressed entry holds a zip archive larger than 256 MiB; it was not scanned".into(),
+                "a compressed entry holds a zip archive larger than 256 MiB; it was not scanned"
+                    .into(),
                 "nested-zip",
             );
             return Ok(());
@@ -240,7 +264,11 @@ fn scan_kind<S: Source + ?Sized>(src: &mut S, kind: Kind, ctx: &mut Ctx) -> io::
             let definite = kind == Kind::Pickle;
             let out = pickle::scan_guess(src, ctx, !definite);
             if out.any && (definite || out.complete > 0) {
-                ctx.saw(if out.legacy_torch { "pytorch-legacy" } else { "pickle" });
+                ctx.saw(if out.legacy_torch {
+                    "pytorch-legacy"
+                } else {
+                    "pickle"
+                });
                 ctx.pickles += 1;
             }
         }
@@ -288,12 +316,21 @@ fn scan_kind<S: Source + ?Sized>(src: &mut S, kind: Kind, ctx: &mut Ctx) -> io::
     Ok(())
 }
 
-fn scan_zip<A: RandomAccess + ?Sized>(a: &A, start: u64, len: u64, ctx: &mut Ctx, dir: Option<&Path>) -> io::Result<()> {
+fn scan_zip<A: RandomAccess + ?Sized>(
+    a: &A,
+    start: u64,
+    len: u64,
+    ctx: &mut Ctx,
+    dir: Option<&Path>,
+) -> io::Result<()> {
     if ctx.depth() >= ctx.limits.max_depth {
         ctx.report(
             &rules::LIMIT_EXCEEDED,
             ctx.at_field(""),
-            format!("archives nested more than {} deep; the inner one was not scanned", ctx.limits.max_depth),
+            format!(
+                "archives nested more than {} deep; the inner one was not scanned",
+                ctx.limits.max_depth
+            ),
             "depth",
         );
         return Ok(());
@@ -301,7 +338,12 @@ fn scan_zip<A: RandomAccess + ?Sized>(a: &A, start: u64, len: u64, ctx: &mut Ctx
     let entries = match zip::entries(a, start, len, ctx) {
         Ok(e) => e,
         Err(why) => {
-            ctx.report(&rules::ARCHIVE_ANOMALY, ctx.at_field(""), format!("zip archive cannot be read: {why}"), "structure");
+            ctx.report(
+                &rules::ARCHIVE_ANOMALY,
+                ctx.at_field(""),
+                format!("zip archive cannot be read: {why}"),
+                "structure",
+            );
             return Ok(());
         }
     };
@@ -316,7 +358,12 @@ fn scan_zip<A: RandomAccess + ?Sized>(a: &A, start: u64, len: u64, ctx: &mut Ctx
         let data = match zip::data_start(a, start, len, e, ctx) {
             Ok(d) => d,
             Err(why) => {
-                ctx.report(&rules::ARCHIVE_ANOMALY, ctx.at_field(&e.name), why, "bounds");
+                ctx.report(
+                    &rules::ARCHIVE_ANOMALY,
+                    ctx.at_field(&e.name),
+                    why,
+                    "bounds",
+                );
                 continue;
             }
         };
@@ -367,10 +414,12 @@ impl<R: Read> Read for DeflateDecoderBox<R> {
 }
 
 fn finish(mut ctx: Ctx) -> FileScan {
-    let pickle_hits = ctx
-        .hits
-        .iter()
-        .any(|h| matches!(h.rule.id, "PLS-MDL-101" | "PLS-MDL-102" | "PLS-MDL-103" | "PLS-MDL-104"));
+    let pickle_hits = ctx.hits.iter().any(|h| {
+        matches!(
+            h.rule.id,
+            "PLS-MDL-101" | "PLS-MDL-102" | "PLS-MDL-103" | "PLS-MDL-104"
+        )
+    });
     if ctx.pickles > 0 && !pickle_hits {
         let n = ctx.pickles;
         ctx.report(
@@ -394,7 +443,13 @@ pub fn scan_file(path: &Path, opts: &Options) -> io::Result<FileScan> {
     let file = std::fs::File::open(path)?;
     let len = file.metadata()?.len();
     let mut ctx = Ctx::new(opts.limits);
-    let dir = path.parent().map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p });
+    let dir = path.parent().map(|p| {
+        if p.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            p
+        }
+    });
     if len > 0 {
         scan_random(&file, 0, len, &mut ctx, dir)?;
     }
@@ -406,7 +461,12 @@ pub fn scan_bytes(data: &[u8], opts: &Options) -> FileScan {
     let mut ctx = Ctx::new(opts.limits);
     if !data.is_empty() {
         if let Err(e) = scan_random(data, 0, data.len() as u64, &mut ctx, None) {
-            ctx.report(&rules::MALFORMED_PICKLE, String::new(), format!("read error: {e}"), "io");
+            ctx.report(
+                &rules::MALFORMED_PICKLE,
+                String::new(),
+                format!("read error: {e}"),
+                "io",
+            );
         }
     }
     finish(ctx)
@@ -424,13 +484,17 @@ fn collect(paths: &[PathBuf], diagnostics: &mut Vec<Diagnostic>) -> Vec<PathBuf>
                     match entry {
                         Ok(e) => {
                             let is_file = e.file_type().is_file()
-                                || (e.file_type().is_symlink() && std::fs::metadata(e.path()).is_ok_and(|m| m.is_file()));
+                                || (e.file_type().is_symlink()
+                                    && std::fs::metadata(e.path()).is_ok_and(|m| m.is_file()));
                             if is_file && !e.path().components().any(|c| c.as_os_str() == ".git") {
                                 found.push(e.into_path());
                             }
                         }
                         Err(e) => diagnostics.push(Diagnostic {
-                            file: e.path().map_or_else(|| p.display().to_string(), |x| x.display().to_string()),
+                            file: e.path().map_or_else(
+                                || p.display().to_string(),
+                                |x| x.display().to_string(),
+                            ),
                             line: 0,
                             column: 0,
                             message: format!("cannot read: {e}"),
@@ -461,6 +525,19 @@ fn findings(file: &str, hits: Vec<Hit>) -> Vec<Finding> {
         name: file.to_owned(),
     };
     hits.into_iter()
+        .map(|mut h| {
+            // Name the container entry in the message too: the table shows
+            // the file, not the path inside it.
+            let entry = h
+                .path
+                .split_once('@')
+                .map(|(e, _)| e)
+                .or_else(|| h.path.split_once(": ").map(|(e, _)| e));
+            if let Some(entry) = entry {
+                h.message = format!("in {entry}: {}", h.message);
+            }
+            h
+        })
         .map(|h| Finding {
             rule: Cow::Borrowed(h.rule.id),
             title: Cow::Borrowed(h.rule.title),

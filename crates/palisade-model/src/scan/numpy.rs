@@ -51,7 +51,11 @@ pub(crate) enum Lit {
 
 /// Parses the Python literal subset `numpy.lib.format` writes.
 pub(crate) fn parse_literal(s: &str) -> Option<Lit> {
-    let mut p = LitParser { s: s.as_bytes(), i: 0, depth: 0 };
+    let mut p = LitParser {
+        s: s.as_bytes(),
+        i: 0,
+        depth: 0,
+    };
     let v = p.value()?;
     p.ws();
     (p.i == p.s.len()).then_some(v)
@@ -139,7 +143,10 @@ impl LitParser<'_> {
             }
             _ => {
                 let start = self.i;
-                while self.i < self.s.len() && (self.s[self.i].is_ascii_alphanumeric() || matches!(self.s[self.i], b'-' | b'_' | b'+')) {
+                while self.i < self.s.len()
+                    && (self.s[self.i].is_ascii_alphanumeric()
+                        || matches!(self.s[self.i], b'-' | b'_' | b'+'))
+                {
                     self.i += 1;
                 }
                 let word = std::str::from_utf8(&self.s[start..self.i]).ok()?;
@@ -157,7 +164,8 @@ impl LitParser<'_> {
 }
 
 fn get<'a>(d: &'a [(Lit, Lit)], key: &str) -> Option<&'a Lit> {
-    d.iter().find_map(|(k, v)| (matches!(k, Lit::Str(s) if s == key)).then_some(v))
+    d.iter()
+        .find_map(|(k, v)| (matches!(k, Lit::Str(s) if s == key)).then_some(v))
 }
 
 /// Itemsize and object-ness of a header `descr`: a type string or a list of
@@ -215,10 +223,18 @@ pub(crate) fn scan<S: Source + ?Sized>(src: &mut S, ctx: &mut Ctx) {
         }
         u64::from(u32::from_le_bytes(b))
     } else {
-        return bad(ctx, format!("unsupported .npy format version {major}.{}", pre[7]));
+        return bad(
+            ctx,
+            format!("unsupported .npy format version {major}.{}", pre[7]),
+        );
     };
     if src.remaining().is_some_and(|r| hlen > r) || hlen > ctx.limits.max_json.min(1 << 24) {
-        return bad(ctx, format!("the .npy header claims {hlen} bytes, more than the file holds or the limit allows"));
+        return bad(
+            ctx,
+            format!(
+                "the .npy header claims {hlen} bytes, more than the file holds or the limit allows"
+            ),
+        );
     }
     let mut header = vec![0u8; hlen as usize];
     if src.read_exact(&mut header).is_err() {
@@ -230,7 +246,13 @@ pub(crate) fn scan<S: Source + ?Sized>(src: &mut S, ctx: &mut Ctx) {
         Some(header.iter().map(|&b| char::from(b)).collect())
     };
     let Some(Lit::Dict(d)) = text.as_deref().and_then(parse_literal) else {
-        return bad(ctx, format!("the .npy header is not a dict literal: {}", shown(text.as_deref().unwrap_or(""), 80)));
+        return bad(
+            ctx,
+            format!(
+                "the .npy header is not a dict literal: {}",
+                shown(text.as_deref().unwrap_or(""), 80)
+            ),
+        );
     };
     let (Some(descr), Some(Lit::Seq(shape))) = (get(&d, "descr"), get(&d, "shape")) else {
         return bad(ctx, "the .npy header lacks descr or shape".into());
@@ -258,7 +280,10 @@ pub(crate) fn scan<S: Source + ?Sized>(src: &mut S, ctx: &mut Ctx) {
     };
     if let Some(left) = src.remaining() {
         if left < bytes {
-            bad(ctx, format!("the header describes {bytes} bytes of data but only {left} follow"));
+            bad(
+                ctx,
+                format!("the header describes {bytes} bytes of data but only {left} follow"),
+            );
         }
     }
 }
@@ -269,10 +294,16 @@ mod tests {
 
     #[test]
     fn literals_parse() {
-        let d = parse_literal("{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }          \n").unwrap();
+        let d = parse_literal(
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }          \n",
+        )
+        .unwrap();
         let Lit::Dict(d) = d else { panic!() };
         assert_eq!(get(&d, "descr"), Some(&Lit::Str("<f8".into())));
-        assert_eq!(get(&d, "shape"), Some(&Lit::Seq(vec![Lit::Int(3), Lit::Int(4)])));
+        assert_eq!(
+            get(&d, "shape"),
+            Some(&Lit::Seq(vec![Lit::Int(3), Lit::Int(4)]))
+        );
         assert!(parse_literal("{'a': ").is_none());
         assert!(parse_literal(&"[".repeat(1000)).is_none());
     }

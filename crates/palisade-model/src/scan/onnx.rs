@@ -21,7 +21,10 @@ pub(crate) fn looks_like(head: &[u8]) -> bool {
     if head.len() < 4 || head[0] != 0x08 || head[1] == 0 || head[1] > 20 {
         return false;
     }
-    matches!(head[2], 0x12 | 0x1a | 0x22 | 0x28 | 0x32 | 0x3a | 0x42 | 0x72)
+    matches!(
+        head[2],
+        0x12 | 0x1a | 0x22 | 0x28 | 0x32 | 0x3a | 0x42 | 0x72
+    )
 }
 
 #[derive(Debug)]
@@ -31,7 +34,11 @@ fn varint<S: Source + ?Sized>(src: &mut S) -> Result<Option<u64>, Bad> {
     let mut v: u64 = 0;
     for i in 0..10 {
         let Some(b) = src.read_byte().map_err(|e| Bad(e.to_string()))? else {
-            return if i == 0 { Ok(None) } else { Err(Bad("truncated varint".into())) };
+            return if i == 0 {
+                Ok(None)
+            } else {
+                Err(Bad("truncated varint".into()))
+            };
         };
         v |= u64::from(b & 0x7f) << (7 * i);
         if b & 0x80 == 0 {
@@ -56,7 +63,7 @@ enum Msg {
 }
 
 fn child(m: Msg, field: u64) -> Option<Msg> {
-    use Msg::*;
+    use Msg::{Attribute, Entry, Function, Graph, Model, Node, Sparse, Tensor, Training};
     Some(match (m, field) {
         (Model, 7) | (Training, 1 | 2) | (Attribute, 6 | 11) => Graph,
         (Model, 20) => Training,
@@ -87,13 +94,22 @@ struct Walk<'a> {
 fn read_string<S: Source + ?Sized>(src: &mut S, n: u64, keep: u64) -> Result<String, Bad> {
     let k = n.min(keep);
     let mut b = vec![0u8; usize::try_from(k).unwrap_or(0)];
-    src.read_exact(&mut b).map_err(|_| Bad("truncated string".into()))?;
-    src.skip(n - k).map_err(|_| Bad("truncated string".into()))?;
+    src.read_exact(&mut b)
+        .map_err(|_| Bad("truncated string".into()))?;
+    src.skip(n - k)
+        .map_err(|_| Bad("truncated string".into()))?;
     Ok(String::from_utf8_lossy(&b).into_owned())
 }
 
 impl Walk<'_> {
-    fn message(&mut self, src: &mut dyn Source, m: Msg, depth: usize, tensor: &mut TensorInfo, entry: &mut (String, String)) -> Result<(), Bad> {
+    fn message(
+        &mut self,
+        src: &mut dyn Source,
+        m: Msg,
+        depth: usize,
+        tensor: &mut TensorInfo,
+        entry: &mut (String, String),
+    ) -> Result<(), Bad> {
         if depth > MAX_DEPTH {
             return Err(Bad(format!("messages nested more than {MAX_DEPTH} deep")));
         }
@@ -115,7 +131,9 @@ impl Walk<'_> {
                 2 => {
                     let n = varint(src)?.ok_or_else(|| Bad("truncated length".into()))?;
                     if src.remaining().is_some_and(|r| n > r) {
-                        return Err(Bad(format!("field {field} claims {n} bytes, more than remain")));
+                        return Err(Bad(format!(
+                            "field {field} claims {n} bytes, more than remain"
+                        )));
                     }
                     match (m, field, child(m, field)) {
                         (Msg::Tensor, 8, _) => tensor.name = read_string(src, n, 256)?,
@@ -125,7 +143,13 @@ impl Walk<'_> {
                             let mut sub = Limited::new(&mut *src, n);
                             if c == Msg::Tensor {
                                 let mut t = TensorInfo::default();
-                                self.message(&mut sub, c, depth + 1, &mut t, &mut (String::new(), String::new()))?;
+                                self.message(
+                                    &mut sub,
+                                    c,
+                                    depth + 1,
+                                    &mut t,
+                                    &mut (String::new(), String::new()),
+                                )?;
                                 self.tensor(&t);
                             } else if c == Msg::Entry {
                                 let mut e = (String::new(), String::new());
@@ -141,7 +165,11 @@ impl Walk<'_> {
                         _ => src.skip(n).map_err(|_| Bad("truncated field".into()))?,
                     }
                 }
-                w => return Err(Bad(format!("field {field} has wire type {w}, which ONNX does not use"))),
+                w => {
+                    return Err(Bad(format!(
+                        "field {field} has wire type {w}, which ONNX does not use"
+                    )));
+                }
             }
         }
         Ok(())
@@ -160,16 +188,30 @@ impl Walk<'_> {
         if !t.external && t.entries.is_empty() {
             return;
         }
-        let get = |k: &str| t.entries.iter().find(|(x, _)| x == k).map(|(_, v)| v.as_str());
+        let get = |k: &str| {
+            t.entries
+                .iter()
+                .find(|(x, _)| x == k)
+                .map(|(_, v)| v.as_str())
+        };
         let Some(location) = get("location") else {
-            self.report(&rules::ONNX_MALFORMED, &t.name, "tensor stores its data externally but names no location".into());
+            self.report(
+                &rules::ONNX_MALFORMED,
+                &t.name,
+                "tensor stores its data externally but names no location".into(),
+            );
             return;
         };
         let shown_loc = shown(location, 120);
         let p = Path::new(location);
-        let windows_abs = location.len() >= 2 && location.as_bytes()[1] == b':' || location.starts_with('\\');
+        let windows_abs =
+            location.len() >= 2 && location.as_bytes()[1] == b':' || location.starts_with('\\');
         if p.is_absolute() || windows_abs || location.starts_with('/') {
-            self.report(&rules::ONNX_EXTERNAL, &t.name, format!("external data location {shown_loc:?} is an absolute path"));
+            self.report(
+                &rules::ONNX_EXTERNAL,
+                &t.name,
+                format!("external data location {shown_loc:?} is an absolute path"),
+            );
             return;
         }
         let mut depth: i64 = 0;
@@ -185,13 +227,24 @@ impl Walk<'_> {
             }
         }
         if escapes {
-            self.report(&rules::ONNX_EXTERNAL, &t.name, format!("external data location {shown_loc:?} climbs out of the model folder with .."));
+            self.report(
+                &rules::ONNX_EXTERNAL,
+                &t.name,
+                format!(
+                    "external data location {shown_loc:?} climbs out of the model folder with .."
+                ),
+            );
             return;
         }
         let Some(dir) = self.dir else { return };
         let full = dir.join(location);
-        let (Ok(real), Ok(root)) = (std::fs::canonicalize(&full), std::fs::canonicalize(dir)) else {
-            self.report(&rules::ONNX_MALFORMED, &t.name, format!("external data file {shown_loc:?} does not exist next to the model"));
+        let (Ok(real), Ok(root)) = (std::fs::canonicalize(&full), std::fs::canonicalize(dir))
+        else {
+            self.report(
+                &rules::ONNX_MALFORMED,
+                &t.name,
+                format!("external data file {shown_loc:?} does not exist next to the model"),
+            );
             return;
         };
         if !real.starts_with(&root) {
@@ -202,7 +255,7 @@ impl Walk<'_> {
             );
             return;
         }
-        let size = std::fs::metadata(&real).map(|m| m.len()).unwrap_or(0);
+        let size = std::fs::metadata(&real).map_or(0, |m| m.len());
         let num = |k: &str| get(k).and_then(|v| v.trim().parse::<u64>().ok());
         let offset = num("offset").unwrap_or(0);
         if let Some(len) = num("length") {
@@ -214,7 +267,11 @@ impl Walk<'_> {
                 );
             }
         } else if offset > size {
-            self.report(&rules::ONNX_MALFORMED, &t.name, format!("external data offset {offset} is past the {size}-byte file {shown_loc:?}"));
+            self.report(
+                &rules::ONNX_MALFORMED,
+                &t.name,
+                format!("external data offset {offset} is past the {size}-byte file {shown_loc:?}"),
+            );
         }
     }
 }
@@ -222,16 +279,40 @@ impl Walk<'_> {
 /// Scans an ONNX model; `dir` is the folder external data is resolved in.
 pub(crate) fn scan(src: &mut dyn Source, ctx: &mut Ctx, dir: Option<&Path>) {
     ctx.saw("onnx");
-    let mut w = Walk { ctx, dir, reports: 0, tensors: 0 };
-    let res = w.message(src, Msg::Model, 0, &mut TensorInfo::default(), &mut (String::new(), String::new()));
+    let mut w = Walk {
+        ctx,
+        dir,
+        reports: 0,
+        tensors: 0,
+    };
+    let res = w.message(
+        src,
+        Msg::Model,
+        0,
+        &mut TensorInfo::default(),
+        &mut (String::new(), String::new()),
+    );
     let reports = w.reports;
     if let Err(Bad(why)) = res {
         let at = ctx.at_offset(src.pos());
-        ctx.report(&rules::ONNX_MALFORMED, at, format!("the ONNX protobuf does not parse: {why}"), "structure");
+        ctx.report(
+            &rules::ONNX_MALFORMED,
+            at,
+            format!("the ONNX protobuf does not parse: {why}"),
+            "structure",
+        );
     }
     if reports > MAX_REPORTS {
         let at = ctx.at_field("graph");
-        ctx.report(&rules::ONNX_MALFORMED, at, format!("{} more external-data problems not listed", reports - MAX_REPORTS), "more");
+        ctx.report(
+            &rules::ONNX_MALFORMED,
+            at,
+            format!(
+                "{} more external-data problems not listed",
+                reports - MAX_REPORTS
+            ),
+            "more",
+        );
     }
 }
 
@@ -284,15 +365,27 @@ pub(crate) mod tests {
     fn messages(data: &[u8], dir: Option<&Path>) -> Vec<String> {
         let mut ctx = Ctx::new(Limits::default());
         scan(&mut mem(data), &mut ctx, dir);
-        ctx.hits.into_iter().map(|h| format!("{} {}", h.rule.id, h.message)).collect()
+        ctx.hits
+            .into_iter()
+            .map(|h| format!("{} {}", h.rule.id, h.message))
+            .collect()
     }
 
     #[test]
     fn escaping_locations_are_critical() {
         assert!(looks_like(&model("w.bin")));
-        for loc in ["/etc/passwd", "../../etc/passwd", "a/../../b", "C:\\Windows\\win.ini", "..\\secret"] {
+        for loc in [
+            "/etc/passwd",
+            "../../etc/passwd",
+            "a/../../b",
+            "C:\\Windows\\win.ini",
+            "..\\secret",
+        ] {
             let m = messages(&model(loc), None);
-            assert!(m.iter().any(|m| m.starts_with("PLS-MDL-171")), "{loc}: {m:?}");
+            assert!(
+                m.iter().any(|m| m.starts_with("PLS-MDL-171")),
+                "{loc}: {m:?}"
+            );
         }
         assert!(messages(&model("sub/../w.bin"), None).is_empty());
     }
@@ -307,7 +400,8 @@ pub(crate) mod tests {
         {
             let outside = tempfile::tempdir().unwrap();
             std::fs::write(outside.path().join("secret"), b"x").unwrap();
-            std::os::unix::fs::symlink(outside.path().join("secret"), dir.path().join("link.bin")).unwrap();
+            std::os::unix::fs::symlink(outside.path().join("secret"), dir.path().join("link.bin"))
+                .unwrap();
             let m = messages(&model("link.bin"), Some(dir.path()));
             assert!(m[0].contains("symlink"), "{m:?}");
         }

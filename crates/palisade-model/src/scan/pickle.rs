@@ -176,11 +176,20 @@ pub(crate) fn scan_value<S: Source + ?Sized>(src: &mut S, ctx: &mut Ctx) -> Opti
 /// Scans what may be a pickle: when `tentative` (the data does not start
 /// with PROTO), a first stream that breaks without importing anything is
 /// taken for other data, not reported as malformed.
-pub(crate) fn scan_guess<S: Source + ?Sized>(src: &mut S, ctx: &mut Ctx, tentative: bool) -> Outcome {
+pub(crate) fn scan_guess<S: Source + ?Sized>(
+    src: &mut S,
+    ctx: &mut Ctx,
+    tentative: bool,
+) -> Outcome {
     scan_inner(src, ctx, Mode::Many, tentative).0
 }
 
-fn scan_inner<S: Source + ?Sized>(src: &mut S, ctx: &mut Ctx, mode: Mode, tentative: bool) -> (Outcome, Option<Val>) {
+fn scan_inner<S: Source + ?Sized>(
+    src: &mut S,
+    ctx: &mut Ctx,
+    mode: Mode,
+    tentative: bool,
+) -> (Outcome, Option<Val>) {
     let mut out = Outcome::default();
     let mut last = None;
     let mut seen = HashSet::new();
@@ -208,7 +217,9 @@ fn scan_inner<S: Source + ?Sized>(src: &mut S, ctx: &mut Ctx, mode: Mode, tentat
                 if opcodes > 0 {
                     out.any = true;
                 }
-                let report = (first && opcodes > 1 && !tentative) || globals > 0 || matches!(stop, Stop::Limit(..));
+                let report = (first && opcodes > 1 && !tentative)
+                    || globals > 0
+                    || matches!(stop, Stop::Limit(..));
                 if report {
                     match stop {
                         Stop::Malformed(off, why) => ctx.report(
@@ -245,7 +256,10 @@ fn scan_inner<S: Source + ?Sized>(src: &mut S, ctx: &mut Ctx, mode: Mode, tentat
             ctx.report(
                 &rules::LIMIT_EXCEEDED,
                 ctx.at_offset(src.pos()),
-                format!("more than {} pickles in one stream; the rest was not analysed", ctx.limits.max_pickles),
+                format!(
+                    "more than {} pickles in one stream; the rest was not analysed",
+                    ctx.limits.max_pickles
+                ),
                 "",
             );
             return (out, last);
@@ -312,7 +326,13 @@ impl<'c, 's> Machine<'c, 's> {
 
     fn push(&mut self, v: Val, at: u64) -> Result<(), Stop> {
         if self.stack.len() >= self.ctx.limits.max_stack {
-            return Err(Stop::Limit(at, format!("more than {} values on the stack", self.ctx.limits.max_stack)));
+            return Err(Stop::Limit(
+                at,
+                format!(
+                    "more than {} values on the stack",
+                    self.ctx.limits.max_stack
+                ),
+            ));
         }
         self.stack.push(v);
         Ok(())
@@ -326,7 +346,9 @@ impl<'c, 's> Machine<'c, 's> {
             self.ctx.report(
                 &rules::MALFORMED_PICKLE,
                 self.ctx.at_offset(at),
-                format!("pickle opcode at offset {at} is malformed: {why}; the scan continued past it"),
+                format!(
+                    "pickle opcode at offset {at} is malformed: {why}; the scan continued past it"
+                ),
                 "",
             );
         }
@@ -335,7 +357,10 @@ impl<'c, 's> Machine<'c, 's> {
     fn memo_put(&mut self, idx: u64, at: u64) -> Result<(), Stop> {
         let v = self.top(at)?.clone();
         if self.memo.len() >= self.ctx.limits.max_memo && !self.memo.contains_key(&idx) {
-            return Err(Stop::Limit(at, format!("more than {} memo entries", self.ctx.limits.max_memo)));
+            return Err(Stop::Limit(
+                at,
+                format!("more than {} memo entries", self.ctx.limits.max_memo),
+            ));
         }
         self.memo.insert(idx, v);
         Ok(())
@@ -368,11 +393,14 @@ impl<'c, 's> Machine<'c, 's> {
                 ),
                 _ => (
                     &rules::UNLISTED_GLOBAL,
-                    format!("imports {shown_name} ({how} at offset {at}), which is not on the allowlist of checkpoint globals"),
+                    format!(
+                        "imports {shown_name} ({how} at offset {at}), which is not on the allowlist of checkpoint globals"
+                    ),
                 ),
             };
             hit = Some(self.ctx.hits.len());
-            self.ctx.report(rule, self.ctx.at_offset(at), message, &shown_name);
+            self.ctx
+                .report(rule, self.ctx.at_offset(at), message, &shown_name);
             if self.seen.len() < 100_000 {
                 self.seen.insert(key.clone());
             }
@@ -392,16 +420,21 @@ impl<'c, 's> Machine<'c, 's> {
         if let Val::Global(g) = callee {
             if !g.called.replace(true) {
                 if let Some(h) = g.hit.and_then(|i| self.ctx.hits.get_mut(i)) {
-                    h.message.push_str(&format!(" and calls it ({how})"));
+                    h.message.push_str(" and calls it (");
+                    h.message.push_str(how);
+                    h.message.push(')');
                 }
             }
         }
     }
 
-    fn read_line<S: Source + ?Sized>(&mut self, src: &mut S, at: u64) -> Result<Vec<u8>, Stop> {
+    fn read_line<S: Source + ?Sized>(src: &mut S, at: u64) -> Result<Vec<u8>, Stop> {
         match src.read_line(KEEP_STR as usize * 8)? {
             Some((line, _)) => Ok(line),
-            None => Err(Stop::Malformed(at, "pickle data was truncated (no end of line)".into())),
+            None => Err(Stop::Malformed(
+                at,
+                "pickle data was truncated (no end of line)".into(),
+            )),
         }
     }
 
@@ -413,12 +446,18 @@ impl<'c, 's> Machine<'c, 's> {
 
     /// A counted string or bytes payload: checked against what is left,
     /// kept when short, skipped when long.
-    fn payload<S: Source + ?Sized>(src: &mut S, len: u64, at: u64) -> Result<Option<Vec<u8>>, Stop> {
+    fn payload<S: Source + ?Sized>(
+        src: &mut S,
+        len: u64,
+        at: u64,
+    ) -> Result<Option<Vec<u8>>, Stop> {
         if let Some(left) = src.remaining() {
             if len > left {
                 return Err(Stop::Malformed(
                     at,
-                    format!("a {len}-byte payload but only {left} bytes remain (pickle data was truncated)"),
+                    format!(
+                        "a {len}-byte payload but only {left} bytes remain (pickle data was truncated)"
+                    ),
                 ));
             }
         }
@@ -448,13 +487,19 @@ impl<'c, 's> Machine<'c, 's> {
         loop {
             let at = src.pos();
             let Some(op) = src.read_byte()? else {
-                return Err(Stop::Malformed(at, "pickle data was truncated (no STOP opcode)".into()));
+                return Err(Stop::Malformed(
+                    at,
+                    "pickle data was truncated (no STOP opcode)".into(),
+                ));
             };
             self.opcodes += 1;
             match op {
                 b'(' => {
                     if self.marks.len() >= self.ctx.limits.max_marks {
-                        return Err(Stop::Limit(at, format!("more than {} nested MARKs", self.ctx.limits.max_marks)));
+                        return Err(Stop::Limit(
+                            at,
+                            format!("more than {} nested MARKs", self.ctx.limits.max_marks),
+                        ));
                     }
                     self.marks.push(self.stack.len());
                 }
@@ -476,7 +521,7 @@ impl<'c, 's> Machine<'c, 's> {
                 b'N' => self.push(Val::None, at)?,
                 0x88 | 0x89 => self.push(Val::Bool, at)?,
                 b'I' => {
-                    let line = self.read_line(src, at)?;
+                    let line = Self::read_line(src, at)?;
                     let v = match line.as_slice() {
                         b"00" | b"01" => Val::Bool,
                         l => parse_int(l).unwrap_or_else(|| {
@@ -487,7 +532,7 @@ impl<'c, 's> Machine<'c, 's> {
                     self.push(v, at)?;
                 }
                 b'L' => {
-                    let mut line = self.read_line(src, at)?;
+                    let mut line = Self::read_line(src, at)?;
                     if line.last() == Some(&b'L') {
                         line.pop();
                     }
@@ -524,13 +569,16 @@ impl<'c, 's> Machine<'c, 's> {
                 0x8b => {
                     let n = i32::from_le_bytes(Self::read_n::<S, 4>(src, at)?);
                     let Ok(n) = u64::try_from(n) else {
-                        return Err(Stop::Malformed(at, "LONG pickle has negative byte count".into()));
+                        return Err(Stop::Malformed(
+                            at,
+                            "LONG pickle has negative byte count".into(),
+                        ));
                     };
                     Self::payload(src, n, at)?;
                     self.push(Val::BigInt, at)?;
                 }
                 b'F' => {
-                    self.read_line(src, at)?;
+                    Self::read_line(src, at)?;
                     self.push(Val::Float, at)?;
                 }
                 b'G' => {
@@ -538,7 +586,7 @@ impl<'c, 's> Machine<'c, 's> {
                     self.push(Val::Float, at)?;
                 }
                 b'S' => {
-                    let line = self.read_line(src, at)?;
+                    let line = Self::read_line(src, at)?;
                     let quoted = line.len() >= 2
                         && (line[0] == b'\'' || line[0] == b'"')
                         && line[line.len() - 1] == line[0];
@@ -554,27 +602,25 @@ impl<'c, 's> Machine<'c, 's> {
                 b'T' => {
                     let n = i32::from_le_bytes(Self::read_n::<S, 4>(src, at)?);
                     let Ok(n) = u64::try_from(n) else {
-                        return Err(Stop::Malformed(at, "BINSTRING pickle has negative byte count".into()));
+                        return Err(Stop::Malformed(
+                            at,
+                            "BINSTRING pickle has negative byte count".into(),
+                        ));
                     };
                     let v = Self::text(src, n, at)?;
                     self.push(v, at)?;
                 }
-                b'U' => {
+                b'U' | 0x8c => {
                     let n = Self::read_n::<S, 1>(src, at)?[0];
                     let v = Self::text(src, u64::from(n), at)?;
                     self.push(v, at)?;
                 }
                 b'V' => {
-                    let line = self.read_line(src, at)?;
+                    let line = Self::read_line(src, at)?;
                     self.push(Val::Str(raw_unicode_escape(&line).into()), at)?;
                 }
                 b'X' => {
                     let n = u32::from_le_bytes(Self::read_n::<S, 4>(src, at)?);
-                    let v = Self::text(src, u64::from(n), at)?;
-                    self.push(v, at)?;
-                }
-                0x8c => {
-                    let n = Self::read_n::<S, 1>(src, at)?[0];
                     let v = Self::text(src, u64::from(n), at)?;
                     self.push(v, at)?;
                 }
@@ -679,14 +725,14 @@ impl<'c, 's> Machine<'c, 's> {
                     }
                 }
                 b'c' => {
-                    let module = self.read_line(src, at)?;
-                    let name = self.read_line(src, at)?;
+                    let module = Self::read_line(src, at)?;
+                    let name = Self::read_line(src, at)?;
                     let g = self.global(lossy(module), lossy(name), at, "GLOBAL");
                     self.push(g, at)?;
                 }
                 b'i' => {
-                    let module = self.read_line(src, at)?;
-                    let name = self.read_line(src, at)?;
+                    let module = Self::read_line(src, at)?;
+                    let name = Self::read_line(src, at)?;
                     let g = self.global(lossy(module), lossy(name), at, "INST");
                     let args = self.pop_mark(at)?;
                     self.call(&g, "INST");
@@ -695,7 +741,7 @@ impl<'c, 's> Machine<'c, 's> {
                 0x93 => {
                     let name = self.pop(at)?;
                     let module = self.pop(at)?;
-                    let g = self.stack_global(module, name, at)?;
+                    let g = self.stack_global(&module, &name, at)?;
                     self.push(g, at)?;
                 }
                 b'o' => {
@@ -727,7 +773,7 @@ impl<'c, 's> Machine<'c, 's> {
                     self.push(obj(cls, args), at)?;
                 }
                 b'P' => {
-                    self.read_line(src, at)?;
+                    Self::read_line(src, at)?;
                     self.push(Val::Opaque("a persistent object"), at)?;
                 }
                 b'Q' => {
@@ -765,7 +811,7 @@ impl<'c, 's> Machine<'c, 's> {
                     )?;
                 }
                 b'g' => {
-                    let line = self.read_line(src, at)?;
+                    let line = Self::read_line(src, at)?;
                     let idx = parse_index(&line);
                     match idx {
                         Some(i) => self.memo_get(i, at)?,
@@ -784,10 +830,15 @@ impl<'c, 's> Machine<'c, 's> {
                     self.memo_get(u64::from(i), at)?;
                 }
                 b'p' => {
-                    let line = self.read_line(src, at)?;
+                    let line = Self::read_line(src, at)?;
                     match parse_index(&line) {
                         Some(i) => self.memo_put(i, at)?,
-                        None => return Err(Stop::Malformed(at, "PUT argument is not a non-negative number".into())),
+                        None => {
+                            return Err(Stop::Malformed(
+                                at,
+                                "PUT argument is not a non-negative number".into(),
+                            ));
+                        }
                     }
                 }
                 b'q' => {
@@ -805,19 +856,30 @@ impl<'c, 's> Machine<'c, 's> {
                 0x80 => {
                     let p = Self::read_n::<S, 1>(src, at)?[0];
                     if p > 5 {
-                        return Err(Stop::Malformed(at, format!("unsupported pickle protocol: {p}")));
+                        return Err(Stop::Malformed(
+                            at,
+                            format!("unsupported pickle protocol: {p}"),
+                        ));
                     }
                 }
                 0x95 => {
                     let n = u64::from_le_bytes(Self::read_n::<S, 8>(src, at)?);
                     if let Some(left) = src.remaining() {
                         if n > left {
-                            return Err(Stop::Malformed(at, format!("a {n}-byte frame but only {left} bytes remain (pickle data was truncated)")));
+                            return Err(Stop::Malformed(
+                                at,
+                                format!(
+                                    "a {n}-byte frame but only {left} bytes remain (pickle data was truncated)"
+                                ),
+                            ));
                         }
                     }
                 }
                 other => {
-                    return Err(Stop::Malformed(at, format!("invalid load key 0x{other:02x}")));
+                    return Err(Stop::Malformed(
+                        at,
+                        format!("invalid load key 0x{other:02x}"),
+                    ));
                 }
             }
         }
@@ -835,15 +897,22 @@ impl<'c, 's> Machine<'c, 's> {
         Ok(self.stack.split_off(mark))
     }
 
-    fn stack_global(&mut self, module: Val, name: Val, at: u64) -> Result<Val, Stop> {
-        match (&module, &name) {
-            (Val::Str(m), Val::Str(n)) => Ok(self.global(m.to_string(), n.to_string(), at, "STACK_GLOBAL")),
+    fn stack_global(&mut self, module: &Val, name: &Val, at: u64) -> Result<Val, Stop> {
+        match (module, name) {
+            (Val::Str(m), Val::Str(n)) => {
+                Ok(self.global(m.to_string(), n.to_string(), at, "STACK_GLOBAL"))
+            }
             _ => {
-                let computed = |v: &Val| matches!(v, Val::Obj(_) | Val::Opaque(_) | Val::Global(_) | Val::LongStr(_));
-                if !computed(&module) && !computed(&name) && !matches!(module, Val::Str(_)) {
+                let computed = |v: &Val| {
+                    matches!(
+                        v,
+                        Val::Obj(_) | Val::Opaque(_) | Val::Global(_) | Val::LongStr(_)
+                    )
+                };
+                if !computed(module) && !computed(name) && !matches!(module, Val::Str(_)) {
                     return Err(Stop::Malformed(at, "STACK_GLOBAL requires str".into()));
                 }
-                if !computed(&module) && !computed(&name) && !matches!(name, Val::Str(_)) {
+                if !computed(module) && !computed(name) && !matches!(name, Val::Str(_)) {
                     return Err(Stop::Malformed(at, "STACK_GLOBAL requires str".into()));
                 }
                 self.globals += 1;
@@ -886,15 +955,26 @@ impl<'c, 's> Machine<'c, 's> {
 
     /// joblib writes each array's bytes right after the BUILD of its
     /// `NumpyArrayWrapper`; object arrays are a nested pickle instead.
-    fn joblib_payload<S: Source + ?Sized>(&mut self, src: &mut S, arr: JoblibArray, at: u64) -> Result<(), Stop> {
+    fn joblib_payload<S: Source + ?Sized>(
+        &mut self,
+        src: &mut S,
+        arr: JoblibArray,
+        at: u64,
+    ) -> Result<(), Stop> {
         if arr.object {
             if self.ctx.depth() >= self.ctx.limits.max_depth * 4 {
-                return Err(Stop::Limit(at, "joblib object arrays nested too deep".into()));
+                return Err(Stop::Limit(
+                    at,
+                    "joblib object arrays nested too deep".into(),
+                ));
             }
             let ctx = &mut *self.ctx;
             let out = scan(src, ctx, Mode::One);
             if out.complete == 0 {
-                return Err(Stop::Malformed(at, "joblib object array payload is not a complete pickle".into()));
+                return Err(Stop::Malformed(
+                    at,
+                    "joblib object array payload is not a complete pickle".into(),
+                ));
             }
             return Ok(());
         }
@@ -907,7 +987,10 @@ impl<'c, 's> Machine<'c, 's> {
         };
         if let Some(left) = src.remaining() {
             if bytes > left {
-                return Err(Stop::Malformed(at, format!("joblib array of {bytes} bytes but only {left} bytes remain")));
+                return Err(Stop::Malformed(
+                    at,
+                    format!("joblib array of {bytes} bytes but only {left} bytes remain"),
+                ));
             }
         }
         src.skip(bytes).map_err(|e| truncated(e, at))?;
@@ -947,7 +1030,11 @@ fn le_signed(b: &[u8]) -> i64 {
     if b.is_empty() {
         return 0;
     }
-    let mut buf = if b[b.len() - 1] & 0x80 != 0 { [0xffu8; 8] } else { [0u8; 8] };
+    let mut buf = if b[b.len() - 1] & 0x80 != 0 {
+        [0xffu8; 8]
+    } else {
+        [0u8; 8]
+    };
     buf[..b.len()].copy_from_slice(b);
     i64::from_le_bytes(buf)
 }
@@ -1004,7 +1091,10 @@ fn unescape_bytes(s: &[u8]) -> Vec<u8> {
                 out.push((v & 0xff) as u8);
             }
             b'x' => {
-                let hex = s.get(i..i + 2).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
+                let hex = s
+                    .get(i..i + 2)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
                 match hex {
                     Some(v) => {
                         out.push(v);
@@ -1065,12 +1155,16 @@ fn dict_get<'a>(d: &'a [(Val, Val)], key: &str) -> Option<&'a Val> {
 /// When `inst` is a joblib `NumpyArrayWrapper` with its state, what follows.
 fn joblib_array(inst: &Val) -> Option<JoblibArray> {
     let Val::Obj(o) = inst else { return None };
-    let Val::Global(g) = &o.callee else { return None };
+    let Val::Global(g) = &o.callee else {
+        return None;
+    };
     if g.module != "joblib.numpy_pickle" || g.name != "NumpyArrayWrapper" {
         return None;
     }
     let state = o.state.borrow();
-    let Some(Val::Dict(d)) = &*state else { return None };
+    let Some(Val::Dict(d)) = &*state else {
+        return None;
+    };
     let d = d.borrow();
     let (itemsize, object) = match dict_get(&d, "dtype")? {
         Val::Obj(dt) => dtype_of(dt)?,
@@ -1092,12 +1186,18 @@ fn joblib_array(inst: &Val) -> Option<JoblibArray> {
 
 /// `numpy.dtype(descr, align, copy)` with its BUILD state: (itemsize, has objects).
 fn dtype_of(dt: &Obj) -> Option<(u64, bool)> {
-    let Val::Global(g) = &dt.callee else { return None };
+    let Val::Global(g) = &dt.callee else {
+        return None;
+    };
     if g.name != "dtype" {
         return None;
     }
-    let Val::Tuple(args) = &dt.args else { return None };
-    let Some(Val::Str(descr)) = args.first() else { return None };
+    let Val::Tuple(args) = &dt.args else {
+        return None;
+    };
+    let Some(Val::Str(descr)) = args.first() else {
+        return None;
+    };
     let (mut size, mut object) = super::numpy::descr_size(descr)?;
     // State: (version, byteorder, subarray, names, fields, elsize, alignment, flags).
     if let Some(Val::Tuple(st)) = &*dt.state.borrow() {

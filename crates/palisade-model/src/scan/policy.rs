@@ -109,6 +109,8 @@ const SAFE: &[(&str, &[&str])] = &[
     ),
     ("numpy", &["dtype", "ndarray"]),
     ("numpy.core.multiarray", &["_reconstruct", "scalar"]),
+    ("numpy.core.numeric", &["_frombuffer"]),
+    ("numpy._core.numeric", &["_frombuffer"]),
     ("numpy._core.multiarray", &["_reconstruct", "scalar"]),
     (
         "numpy.random._pickle",
@@ -124,7 +126,10 @@ const SAFE: &[(&str, &[&str])] = &[
 /// Modules dangerous as a whole, with every submodule. The reason is shown
 /// in the finding.
 const DANGEROUS_MODULES: &[(&str, &str)] = &[
-    ("os", "runs commands and touches files (os.system, os.popen, os.exec*)"),
+    (
+        "os",
+        "runs commands and touches files (os.system, os.popen, os.exec*)",
+    ),
     ("posix", "is the os module under another name"),
     ("nt", "is the os module under another name"),
     ("posixpath", "re-exports the os module (posixpath.os)"),
@@ -156,8 +161,14 @@ const DANGEROUS_MODULES: &[(&str, &str)] = &[
     ("importlib", "imports any module by name"),
     ("imp", "imports any module by name"),
     ("zipimport", "imports code from archives"),
-    ("pkgutil", "resolves any name to an object (pkgutil.resolve_name)"),
-    ("pydoc", "resolves any name to an object (pydoc.locate) and runs pagers"),
+    (
+        "pkgutil",
+        "resolves any name to an object (pkgutil.resolve_name)",
+    ),
+    (
+        "pydoc",
+        "resolves any name to an object (pydoc.locate) and runs pagers",
+    ),
     ("inspect", "reaches frames and globals"),
     ("runpy", "runs modules and code"),
     ("code", "runs code (InteractiveInterpreter)"),
@@ -172,10 +183,22 @@ const DANGEROUS_MODULES: &[(&str, &str)] = &[
     ("idlelib", "runs code strings"),
     ("lib2to3", "loads pickled grammars"),
     ("marshal", "loads code objects (marshal.loads)"),
-    ("types", "builds code and function objects (types.CodeType, types.FunctionType)"),
-    ("functools", "wraps any callable (functools.partial, functools.reduce)"),
-    ("operator", "calls methods and reads attributes by name (attrgetter, methodcaller)"),
-    ("_operator", "calls methods and reads attributes by name (attrgetter, methodcaller)"),
+    (
+        "types",
+        "builds code and function objects (types.CodeType, types.FunctionType)",
+    ),
+    (
+        "functools",
+        "wraps any callable (functools.partial, functools.reduce)",
+    ),
+    (
+        "operator",
+        "calls methods and reads attributes by name (attrgetter, methodcaller)",
+    ),
+    (
+        "_operator",
+        "calls methods and reads attributes by name (attrgetter, methodcaller)",
+    ),
     ("ctypes", "calls native code"),
     ("_ctypes", "calls native code"),
     ("io", "opens files (io.open, io.FileIO)"),
@@ -185,7 +208,10 @@ const DANGEROUS_MODULES: &[(&str, &str)] = &[
     ("cPickle", "loads a nested pickle that this scan cannot see"),
     ("dill", "loads a nested pickle that this scan cannot see"),
     ("shelve", "loads pickles from files"),
-    ("copyreg", "rewires the pickle extension registry (copyreg.add_extension)"),
+    (
+        "copyreg",
+        "rewires the pickle extension registry (copyreg.add_extension)",
+    ),
     ("copy_reg", "rewires the pickle extension registry"),
     ("pip", "installs packages (pip.main)"),
     ("ensurepip", "installs packages"),
@@ -193,19 +219,37 @@ const DANGEROUS_MODULES: &[(&str, &str)] = &[
     ("setuptools", "builds and installs packages"),
     ("distutils", "writes files and runs compilers"),
     ("site", "changes the import path"),
-    ("asyncio", "runs subprocesses (asyncio.create_subprocess_exec)"),
-    ("multiprocessing", "starts processes (multiprocessing.util.spawnv_passfds)"),
+    (
+        "asyncio",
+        "runs subprocesses (asyncio.create_subprocess_exec)",
+    ),
+    (
+        "multiprocessing",
+        "starts processes (multiprocessing.util.spawnv_passfds)",
+    ),
     ("threading", "runs callables in threads"),
     ("_thread", "runs callables in threads"),
     ("signal", "installs signal handlers"),
-    ("logging.config", "evaluates configuration (logging.config.listen)"),
+    (
+        "logging.config",
+        "evaluates configuration (logging.config.listen)",
+    ),
     ("unittest.mock", "calls anything"),
     ("numpy.f2py", "evaluates strings"),
-    ("numpy.testing", "runs code strings (numpy.testing._private.utils.runstring)"),
+    (
+        "numpy.testing",
+        "runs code strings (numpy.testing._private.utils.runstring)",
+    ),
     ("numpy.distutils", "runs compilers"),
     ("numpy.ctypeslib", "loads native libraries"),
-    ("numpy.lib", "loads files and pickles (numpy.lib.npyio, numpy.lib.format)"),
-    ("torch._inductor", "compiles and runs code (torch._inductor.codecache.compile_file)"),
+    (
+        "numpy.lib",
+        "loads files and pickles (numpy.lib.npyio, numpy.lib.format)",
+    ),
+    (
+        "torch._inductor",
+        "compiles and runs code (torch._inductor.codecache.compile_file)",
+    ),
     ("torch.hub", "downloads and runs code"),
     ("torch.jit", "compiles and runs code"),
     ("torch.package", "imports code from archives"),
@@ -219,7 +263,10 @@ const DANGEROUS_MODULES: &[(&str, &str)] = &[
     ("torch.distributed", "runs remote calls"),
     ("torch.cuda._sanitizer", "installs hooks"),
     ("mlflow", "runs commands (mlflow.projects)"),
-    ("pandas.io", "reads files and URLs (pandas.read_csv, read_pickle)"),
+    (
+        "pandas.io",
+        "reads files and URLs (pandas.read_csv, read_pickle)",
+    ),
     ("fickling", "tampers with pickle scanners"),
     ("picklescan", "tampers with pickle scanners"),
     ("modelscan", "tampers with pickle scanners"),
@@ -234,7 +281,11 @@ const DANGEROUS_NAMES: &[(&str, &str, &str)] = &[
     ("builtins", "open", "opens files"),
     ("builtins", "file", "opens files"),
     ("builtins", "input", "reads standard input"),
-    ("builtins", "getattr", "reads any attribute (getattr(module, 'system'))"),
+    (
+        "builtins",
+        "getattr",
+        "reads any attribute (getattr(module, 'system'))",
+    ),
     ("builtins", "setattr", "rewrites any attribute"),
     ("builtins", "delattr", "deletes any attribute"),
     ("builtins", "__import__", "imports any module"),
@@ -257,8 +308,16 @@ const DANGEROUS_NAMES: &[(&str, &str, &str)] = &[
     ("torch", "load", "loads another file, with pickles"),
     ("torch", "save", "writes files"),
     ("torch", "compile", "compiles and runs code"),
-    ("torch.serialization", "load", "loads another file, with pickles"),
-    ("torch.storage", "_load_from_bytes", "loads a nested torch pickle from bytes"),
+    (
+        "torch.serialization",
+        "load",
+        "loads another file, with pickles",
+    ),
+    (
+        "torch.storage",
+        "_load_from_bytes",
+        "loads a nested torch pickle from bytes",
+    ),
     ("joblib", "load", "loads another file, with pickles"),
     ("pandas", "read_pickle", "loads another file, with pickles"),
     ("pandas", "read_csv", "reads files and URLs"),
@@ -311,7 +370,9 @@ fn within(module: &str, root: &str) -> bool {
 /// Judges `module`.`name` as `find_class` would resolve it.
 pub(crate) fn judge(module: &str, name: &str) -> Verdict {
     if !module.is_ascii() || !name.is_ascii() {
-        return Verdict::Dangerous("uses non-ASCII characters in its name, a known scanner evasion");
+        return Verdict::Dangerous(
+            "uses non-ASCII characters in its name, a known scanner evasion",
+        );
     }
     if module.is_empty() || name.is_empty() {
         return Verdict::Dangerous("has an empty module or name");
@@ -333,8 +394,12 @@ pub(crate) fn judge(module: &str, name: &str) -> Verdict {
         }
     }
     let mut components = py3.split('.').chain(name.split('.'));
-    if components.any(|c| c.len() > 4 && c.starts_with("__") && c.ends_with("__") && c != "__main__") {
-        return Verdict::Dangerous("walks a dunder attribute (__builtins__, __globals__, __subclasses__...) out of the module");
+    if components
+        .any(|c| c.len() > 4 && c.starts_with("__") && c.ends_with("__") && c != "__main__")
+    {
+        return Verdict::Dangerous(
+            "walks a dunder attribute (__builtins__, __globals__, __subclasses__...) out of the module",
+        );
     }
     if name.contains('.') && name.split('.').any(|c| ESCAPE_COMPONENTS.contains(&c)) {
         return Verdict::Dangerous("reaches a dangerous module through an attribute path");
@@ -393,16 +458,25 @@ mod tests {
 
     #[test]
     fn attribute_paths_and_lookalikes() {
-        assert!(matches!(judge("numpy", "__builtins__"), Verdict::Dangerous(_)));
+        assert!(matches!(
+            judge("numpy", "__builtins__"),
+            Verdict::Dangerous(_)
+        ));
         assert!(matches!(
             judge("collections", "OrderedDict.__init__.__globals__"),
             Verdict::Dangerous(_)
         ));
         assert!(matches!(judge("torch", "os.system"), Verdict::Dangerous(_)));
-        assert!(matches!(judge("o\u{73}\u{200b}", "system"), Verdict::Dangerous(_)));
+        assert!(matches!(
+            judge("o\u{73}\u{200b}", "system"),
+            Verdict::Dangerous(_)
+        ));
         // Not a submodule of os: a different module that starts with "os".
         assert_eq!(judge("osmium", "thing"), Verdict::Unknown);
         assert_eq!(judge("__main__", "Model"), Verdict::Unknown);
-        assert_eq!(judge("torch._utils", "_rebuild_tensor_v2.x"), Verdict::Unknown);
+        assert_eq!(
+            judge("torch._utils", "_rebuild_tensor_v2.x"),
+            Verdict::Unknown
+        );
     }
 }

@@ -82,7 +82,10 @@ impl<'de> Deserialize<'de> for J {
 /// The first key that appears twice in an object.
 fn duplicate(items: &[(String, J)]) -> Option<&str> {
     let mut seen = std::collections::HashSet::new();
-    items.iter().map(|(k, _)| k.as_str()).find(|k| !seen.insert(*k))
+    items
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .find(|k| !seen.insert(*k))
 }
 
 /// Bits per element of a safetensors dtype.
@@ -108,7 +111,8 @@ impl Reporter<'_> {
         self.n += 1;
         if self.n <= MAX_REPORTS {
             let at = self.ctx.at_field(field);
-            self.ctx.report(&rules::SAFETENSORS_MALFORMED, at, msg, field);
+            self.ctx
+                .report(&rules::SAFETENSORS_MALFORMED, at, msg, field);
         }
     }
 }
@@ -119,15 +123,29 @@ pub(crate) fn scan<S: Source + ?Sized>(src: &mut S, ctx: &mut Ctx) {
     let mut r = Reporter { ctx, n: 0 };
     let mut n = [0u8; 8];
     if src.read_exact(&mut n).is_err() {
-        return r.bad("header", "the file is shorter than the 8-byte header length".into());
+        return r.bad(
+            "header",
+            "the file is shorter than the 8-byte header length".into(),
+        );
     }
     let hlen = u64::from_le_bytes(n);
     let left = src.remaining();
     if hlen > MAX_HEADER {
-        return r.bad("header", format!("header length {hlen} exceeds the 100000000-byte limit of the reference reader"));
+        return r.bad(
+            "header",
+            format!(
+                "header length {hlen} exceeds the 100000000-byte limit of the reference reader"
+            ),
+        );
     }
     if left.is_some_and(|l| hlen > l) {
-        return r.bad("header", format!("header length {hlen} is larger than the {} bytes that follow", left.unwrap_or(0)));
+        return r.bad(
+            "header",
+            format!(
+                "header length {hlen} is larger than the {} bytes that follow",
+                left.unwrap_or(0)
+            ),
+        );
     }
     let mut header = vec![0u8; hlen as usize];
     if src.read_exact(&mut header).is_err() {
@@ -149,7 +167,10 @@ pub(crate) fn scan<S: Source + ?Sized>(src: &mut S, ctx: &mut Ctx) {
     if let Some(k) = duplicate(&items) {
         r.bad(
             &format!("header.{}", shown(k, 80)),
-            format!("key {:?} appears more than once; readers disagree on which value wins", shown(k, 80)),
+            format!(
+                "key {:?} appears more than once; readers disagree on which value wins",
+                shown(k, 80)
+            ),
         );
     }
     let data_len = left.map(|l| l - hlen);
@@ -160,7 +181,10 @@ pub(crate) fn scan<S: Source + ?Sized>(src: &mut S, ctx: &mut Ctx) {
             match info {
                 J::Obj(m) => {
                     if let Some(k) = duplicate(m) {
-                        r.bad(&field, format!("metadata key {:?} appears more than once", shown(k, 80)));
+                        r.bad(
+                            &field,
+                            format!("metadata key {:?} appears more than once", shown(k, 80)),
+                        );
                     }
                     if let Some((k, _)) = m.iter().find(|(_, v)| !matches!(v, J::Str(_))) {
                         r.bad(&field, format!("metadata value of {:?} is not a string (the format allows only strings)", shown(k, 80)));
@@ -175,7 +199,10 @@ pub(crate) fn scan<S: Source + ?Sized>(src: &mut S, ctx: &mut Ctx) {
             continue;
         };
         if let Some(k) = duplicate(t) {
-            r.bad(&field, format!("tensor field {:?} appears more than once", shown(k, 40)));
+            r.bad(
+                &field,
+                format!("tensor field {:?} appears more than once", shown(k, 40)),
+            );
         }
         let get = |k: &str| t.iter().find(|(x, _)| x == k).map(|(_, v)| v);
         let bits = match get("dtype") {
@@ -192,11 +219,17 @@ pub(crate) fn scan<S: Source + ?Sized>(src: &mut S, ctx: &mut Ctx) {
             }
         };
         let shape: Option<Vec<u64>> = match get("shape") {
-            Some(J::Arr(dims)) => dims.iter().map(|d| if let J::U(n) = d { Some(*n) } else { None }).collect(),
+            Some(J::Arr(dims)) => dims
+                .iter()
+                .map(|d| if let J::U(n) = d { Some(*n) } else { None })
+                .collect(),
             _ => None,
         };
         if shape.is_none() {
-            r.bad(&field, "shape is missing or not a list of non-negative integers".into());
+            r.bad(
+                &field,
+                "shape is missing or not a list of non-negative integers".into(),
+            );
         }
         let offsets = match get("data_offsets") {
             Some(J::Arr(o)) if o.len() == 2 => match (&o[0], &o[1]) {
@@ -206,24 +239,46 @@ pub(crate) fn scan<S: Source + ?Sized>(src: &mut S, ctx: &mut Ctx) {
             _ => None,
         };
         let Some((begin, end)) = offsets else {
-            r.bad(&field, "data_offsets is missing or not two non-negative integers".into());
+            r.bad(
+                &field,
+                "data_offsets is missing or not two non-negative integers".into(),
+            );
             continue;
         };
         if begin > end {
-            r.bad(&field, format!("data_offsets [{begin}, {end}] end before they begin"));
+            r.bad(
+                &field,
+                format!("data_offsets [{begin}, {end}] end before they begin"),
+            );
             continue;
         }
         if data_len.is_some_and(|l| end > l) {
-            r.bad(&field, format!("data_offsets [{begin}, {end}] run past the {} bytes of data", data_len.unwrap_or(0)));
+            r.bad(
+                &field,
+                format!(
+                    "data_offsets [{begin}, {end}] run past the {} bytes of data",
+                    data_len.unwrap_or(0)
+                ),
+            );
         }
         if let (Some(bits), Some(shape)) = (bits, shape) {
-            let total = shape.iter().try_fold(1u64, |a, &d| a.checked_mul(d)).and_then(|n| n.checked_mul(bits));
+            let total = shape
+                .iter()
+                .try_fold(1u64, |a, &d| a.checked_mul(d))
+                .and_then(|n| n.checked_mul(bits));
             match total {
                 None => r.bad(&field, "shape times dtype size overflows 64 bits".into()),
-                Some(b) if b % 8 != 0 => r.bad(&field, format!("{b} bits of data is not a whole number of bytes")),
+                Some(b) if b % 8 != 0 => r.bad(
+                    &field,
+                    format!("{b} bits of data is not a whole number of bytes"),
+                ),
                 Some(b) if b / 8 != end - begin => r.bad(
                     &field,
-                    format!("shape and dtype give {} bytes but data_offsets span {}", b / 8, end - begin),
+                    format!(
+                        "shape and dtype give {} bytes but data_offsets span {}",
+                        b / 8,
+                        end - begin
+                    ),
                 ),
                 Some(_) => {}
             }
@@ -237,7 +292,13 @@ pub(crate) fn scan<S: Source + ?Sized>(src: &mut S, ctx: &mut Ctx) {
     let mut expect = 0u64;
     for (begin, end, field) in &ranges {
         if *begin > expect {
-            r.bad(field, format!("a gap of {} bytes before this tensor's data (offset {expect} to {begin})", begin - expect));
+            r.bad(
+                field,
+                format!(
+                    "a gap of {} bytes before this tensor's data (offset {expect} to {begin})",
+                    begin - expect
+                ),
+            );
         } else if *begin < expect {
             r.bad(field, format!("its data [{begin}, {end}] overlaps the previous tensor's (which ends at {expect})"));
         }
@@ -245,13 +306,21 @@ pub(crate) fn scan<S: Source + ?Sized>(src: &mut S, ctx: &mut Ctx) {
     }
     if let Some(l) = data_len {
         if l > expect {
-            r.bad("data", format!("{} trailing bytes after the last tensor", l - expect));
+            r.bad(
+                "data",
+                format!("{} trailing bytes after the last tensor", l - expect),
+            );
         }
     }
     if r.n > MAX_REPORTS {
         let extra = r.n - MAX_REPORTS;
         let at = r.ctx.at_field("header");
-        r.ctx.report(&rules::SAFETENSORS_MALFORMED, at, format!("{extra} more problems in this header not listed"), "more");
+        r.ctx.report(
+            &rules::SAFETENSORS_MALFORMED,
+            at,
+            format!("{extra} more problems in this header not listed"),
+            "more",
+        );
     }
 }
 
@@ -276,20 +345,65 @@ mod tests {
 
     #[test]
     fn valid_file_is_clean() {
-        let f = file(r#"{"__metadata__":{"format":"pt"},"a":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},"b":{"dtype":"BF16","shape":[3],"data_offsets":[16,22]}}"#, 22);
+        let f = file(
+            r#"{"__metadata__":{"format":"pt"},"a":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},"b":{"dtype":"BF16","shape":[3],"data_offsets":[16,22]}}"#,
+            22,
+        );
         assert!(problems(&f).is_empty(), "{:?}", problems(&f));
     }
 
     #[test]
     fn each_defect_is_named() {
         let cases = [
-            (file(r#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, 8), "more than once"),
-            (file(r#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, 8), "overlaps"),
-            (file(r#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, 8), "gap"),
-            (file(r#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, 8), "trailing"),
-            (file(r#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,400]}}"#, 8), "run past"),
-            (file(r#"{"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,4]}}"#, 4), "overflows"),
-            (file(r#"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,4]}}"#, 4), "give 12 bytes"),
+            (
+                file(
+                    r#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
+                    8,
+                ),
+                "more than once",
+            ),
+            (
+                file(
+                    r#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
+                    8,
+                ),
+                "overlaps",
+            ),
+            (
+                file(
+                    r#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
+                    8,
+                ),
+                "gap",
+            ),
+            (
+                file(
+                    r#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#,
+                    8,
+                ),
+                "trailing",
+            ),
+            (
+                file(
+                    r#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,400]}}"#,
+                    8,
+                ),
+                "run past",
+            ),
+            (
+                file(
+                    r#"{"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,4]}}"#,
+                    4,
+                ),
+                "overflows",
+            ),
+            (
+                file(
+                    r#"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,4]}}"#,
+                    4,
+                ),
+                "give 12 bytes",
+            ),
             (file(r#"{"__metadata__":{"x":1}}"#, 0), "not a string"),
             (file(r#"{"a":"#, 0), "not valid JSON"),
         ];

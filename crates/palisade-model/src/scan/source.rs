@@ -159,7 +159,10 @@ impl<R: Read + Seek> Source for Window<R> {
 impl<R: Read + Seek> Read for Window<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let left = self.remaining().unwrap_or(0);
-        let n = usize::try_from(left).unwrap_or(usize::MAX).min(buf.len()).min(64 * 1024);
+        let n = usize::try_from(left)
+            .unwrap_or(usize::MAX)
+            .min(buf.len())
+            .min(64 * 1024);
         if n == 0 {
             return Ok(0);
         }
@@ -222,10 +225,12 @@ impl<R: Read> Source for Stream<R> {
     }
 }
 
-/// An in-memory source (tests, fuzzing, small headers).
+/// An in-memory source (tests).
+#[cfg(test)]
 pub(crate) type Mem<'a> = Window<io::Cursor<&'a [u8]>>;
 
 /// A source over a byte slice.
+#[cfg(test)]
 pub(crate) fn mem(data: &[u8]) -> Mem<'_> {
     let len = data.len() as u64;
     // A cursor over a slice never fails to seek to 0.
@@ -253,7 +258,7 @@ impl RandomAccess for std::fs::File {
         }
     }
     fn size(&self) -> u64 {
-        self.metadata().map(|m| m.len()).unwrap_or(0)
+        self.metadata().map_or(0, |m| m.len())
     }
 }
 
@@ -302,19 +307,28 @@ impl<A: RandomAccess + ?Sized> Seek for At<'_, A> {
             SeekFrom::Current(d) => self.pos.checked_add_signed(d),
             SeekFrom::End(d) => self.inner.size().checked_add_signed(d),
         };
-        self.pos = new.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek out of range"))?;
+        self.pos =
+            new.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek out of range"))?;
         Ok(self.pos)
     }
 }
 
 /// A window `[start, start+len)` over a random-access input.
-pub(crate) fn window<A: RandomAccess + ?Sized>(a: &A, start: u64, len: u64) -> io::Result<Window<At<'_, A>>> {
+pub(crate) fn window<A: RandomAccess + ?Sized>(
+    a: &A,
+    start: u64,
+    len: u64,
+) -> io::Result<Window<At<'_, A>>> {
     let end = start.saturating_add(len).min(a.size());
     Window::new(At::new(a), start.min(end), end)
 }
 
 /// Reads exactly `buf.len()` bytes at `pos`.
-pub(crate) fn read_exact_at<A: RandomAccess + ?Sized>(a: &A, buf: &mut [u8], pos: u64) -> io::Result<()> {
+pub(crate) fn read_exact_at<A: RandomAccess + ?Sized>(
+    a: &A,
+    buf: &mut [u8],
+    pos: u64,
+) -> io::Result<()> {
     let mut done = 0;
     while done < buf.len() {
         let n = a.read_at(&mut buf[done..], pos + done as u64)?;

@@ -46,7 +46,12 @@ pub(crate) fn scan<S: Source + ?Sized>(src: &mut S, ctx: &mut Ctx) -> io::Result
         }
         members += 1;
         if members > ctx.limits.max_entries {
-            ctx.report(&rules::LIMIT_EXCEEDED, ctx.at_offset(at), "too many tar members".into(), "tar");
+            ctx.report(
+                &rules::LIMIT_EXCEEDED,
+                ctx.at_offset(at),
+                "too many tar members".into(),
+                "tar",
+            );
             return Ok(());
         }
         let Some(size) = octal(&h[124..136]) else {
@@ -62,7 +67,9 @@ pub(crate) fn scan<S: Source + ?Sized>(src: &mut S, ctx: &mut Ctx) -> io::Result
             ctx.report(
                 &rules::ARCHIVE_ANOMALY,
                 ctx.at_offset(at),
-                format!("tar member at offset {at} claims {size} bytes, more than the archive holds"),
+                format!(
+                    "tar member at offset {at} claims {size} bytes, more than the archive holds"
+                ),
                 "tar-bounds",
             );
             return Ok(());
@@ -90,7 +97,6 @@ pub(crate) fn scan<S: Source + ?Sized>(src: &mut S, ctx: &mut Ctx) -> io::Result
                 src.skip(padded - size.min(4096).min(size))?;
                 let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
                 long_name = Some(String::from_utf8_lossy(&buf[..end]).into_owned());
-                continue;
             }
             b'0' | 0 | b'7' => {
                 let start = src.pos();
@@ -133,7 +139,9 @@ fn storages<S: Source + ?Sized>(src: &mut S, ctx: &mut Ctx) {
         return;
     };
     for i in 0..count {
-        let Some(v) = pickle::scan_value(src, ctx) else { return };
+        let Some(v) = pickle::scan_value(src, ctx) else {
+            return;
+        };
         let elem = v.tuple_global_name(2).map_or(1, |n| element_size(&n));
         let mut n = [0u8; 8];
         if src.read_exact(&mut n).is_err() {
@@ -187,7 +195,10 @@ fn tensors<S: Source + ?Sized>(src: &mut S, ctx: &mut Ctx) {
             ctx.report(
                 &rules::MALFORMED_PICKLE,
                 ctx.at_offset(src.pos()),
-                format!("legacy tensor record {i} of {count} is truncated ({})", shown(&ndim.to_string(), 20)),
+                format!(
+                    "legacy tensor record {i} of {count} is truncated ({})",
+                    shown(&ndim.to_string(), 20)
+                ),
                 "tensor",
             );
             return;

@@ -60,14 +60,23 @@ fn find_eocd<A: RandomAccess + ?Sized>(a: &A, start: u64, len: u64) -> Option<u6
     let tail = len.min(65_535 + 22);
     let mut buf = vec![0u8; tail as usize];
     read_exact_at(a, &mut buf, start + len - tail).ok()?;
-    (0..=buf.len() - 22).rev().find(|&i| u32_at(&buf, i) == EOCD).map(|i| len - tail + i as u64)
+    (0..=buf.len() - 22)
+        .rev()
+        .find(|&i| u32_at(&buf, i) == EOCD)
+        .map(|i| len - tail + i as u64)
 }
 
 /// Reads the central directory; errors are messages for a finding.
-pub(crate) fn entries<A: RandomAccess + ?Sized>(a: &A, start: u64, len: u64, ctx: &mut Ctx) -> Result<Vec<Entry>, String> {
+pub(crate) fn entries<A: RandomAccess + ?Sized>(
+    a: &A,
+    start: u64,
+    len: u64,
+    ctx: &mut Ctx,
+) -> Result<Vec<Entry>, String> {
     let eocd = find_eocd(a, start, len).ok_or("no end of central directory record")?;
     let mut rec = [0u8; 22];
     read_exact_at(a, &mut rec, start + eocd).map_err(|e| e.to_string())?;
+    let mut zip64 = false;
     let mut count = u64::from(u16_at(&rec, 10));
     let mut cd_size = u64::from(u32_at(&rec, 12));
     let mut cd_off = u64::from(u32_at(&rec, 16));
@@ -84,16 +93,43 @@ pub(crate) fn entries<A: RandomAccess + ?Sized>(a: &A, start: u64, len: u64, ctx
             if u32_at(&r, 0) != EOCD64 {
                 return Err("zip64 locator does not point at a zip64 end record".into());
             }
+            zip64 = true;
             count = u64_at(&r, 32);
             cd_size = u64_at(&r, 40);
             cd_off = u64_at(&r, 48);
         }
     }
+    // Data prepended to the archive (a pickle with a zip appended): the
+    // recorded offsets are then short of the real ones by the prefix, which
+    // Python's zipfile detects from where the end record really is.
+    let mut shift = 0u64;
+    let mut sig = [0u8; 4];
+    let at_recorded =
+        read_exact_at(a, &mut sig, start + cd_off).is_ok() && u32::from_le_bytes(sig) == CENTRAL;
+    if !at_recorded && cd_size > 0 {
+        let expected_end = eocd.saturating_sub(if zip64 { 76 } else { 0 });
+        if let Some(concat) = expected_end
+            .checked_sub(cd_size)
+            .and_then(|x| x.checked_sub(cd_off))
+        {
+            if concat > 0
+                && read_exact_at(a, &mut sig, start + cd_off + concat).is_ok()
+                && u32::from_le_bytes(sig) == CENTRAL
+            {
+                shift = concat;
+                cd_off += concat;
+            }
+        }
+    }
     if cd_off.checked_add(cd_size).is_none_or(|e| e > len) {
-        return Err(format!("central directory ({cd_size} bytes at {cd_off}) lies outside the archive"));
+        return Err(format!(
+            "central directory ({cd_size} bytes at {cd_off}) lies outside the archive"
+        ));
     }
     if count > ctx.limits.max_entries as u64 || count > cd_size / 46 + 1 {
-        return Err(format!("central directory claims {count} entries, more than it can hold or the limit allows"));
+        return Err(format!(
+            "central directory claims {count} entries, more than it can hold or the limit allows"
+        ));
     }
     if cd_size > 1 << 30 {
         return Err("central directory larger than 1 GiB".into());
@@ -104,7 +140,9 @@ pub(crate) fn entries<A: RandomAccess + ?Sized>(a: &A, start: u64, len: u64, ctx
     let mut i = 0usize;
     for n in 0..count {
         if i + 46 > cd.len() || u32_at(&cd, i) != CENTRAL {
-            return Err(format!("central directory entry {n} is truncated or has a bad signature"));
+            return Err(format!(
+                "central directory entry {n} is truncated or has a bad signature"
+            ));
         }
         let flags = u16_at(&cd, i + 8);
         let method = u16_at(&cd, i + 10);
@@ -115,9 +153,12 @@ pub(crate) fn entries<A: RandomAccess + ?Sized>(a: &A, start: u64, len: u64, ctx
         let elen = usize::from(u16_at(&cd, i + 30));
         let clen = usize::from(u16_at(&cd, i + 32));
         let mut local = u64::from(u32_at(&cd, i + 42));
+        let adjust = shift;
         let end = i + 46 + nlen + elen + clen;
         if end > cd.len() {
-            return Err(format!("central directory entry {n} runs past the directory"));
+            return Err(format!(
+                "central directory entry {n} runs past the directory"
+            ));
         }
         let name = String::from_utf8_lossy(&cd[i + 46..i + 46 + nlen]).into_owned();
         // zip64 extra field: the 0xffffffff fields, in order.
@@ -141,6 +182,7 @@ pub(crate) fn entries<A: RandomAccess + ?Sized>(a: &A, start: u64, len: u64, ctx
             }
             x = body + sz;
         }
+        local = local.saturating_add(adjust);
         out.push(Entry {
             name,
             flags,
@@ -156,14 +198,26 @@ pub(crate) fn entries<A: RandomAccess + ?Sized>(a: &A, start: u64, len: u64, ctx
 }
 
 /// Where an entry's data starts, after its local header.
-pub(crate) fn data_start<A: RandomAccess + ?Sized>(a: &A, start: u64, len: u64, e: &Entry, ctx: &mut Ctx) -> Result<u64, String> {
+pub(crate) fn data_start<A: RandomAccess + ?Sized>(
+    a: &A,
+    start: u64,
+    len: u64,
+    e: &Entry,
+    ctx: &mut Ctx,
+) -> Result<u64, String> {
     if e.local.checked_add(30).is_none_or(|x| x > len) {
-        return Err(format!("entry {:?} has its local header outside the archive", shown(&e.name, 80)));
+        return Err(format!(
+            "entry {:?} has its local header outside the archive",
+            shown(&e.name, 80)
+        ));
     }
     let mut h = [0u8; 30];
     read_exact_at(a, &mut h, start + e.local).map_err(|err| err.to_string())?;
     if u32_at(&h, 0) != LOCAL {
-        return Err(format!("entry {:?} does not point at a local header", shown(&e.name, 80)));
+        return Err(format!(
+            "entry {:?} does not point at a local header",
+            shown(&e.name, 80)
+        ));
     }
     let nlen = u64::from(u16_at(&h, 26));
     let elen = u64::from(u16_at(&h, 28));

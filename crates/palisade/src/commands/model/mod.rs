@@ -1,6 +1,7 @@
 //! `palisade model <verb>`: the model supply chain. One file per verb.
 
 pub(crate) mod hash;
+pub(crate) mod scan;
 
 use anyhow::Result;
 use clap::Subcommand;
@@ -8,7 +9,8 @@ use clap::Subcommand;
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   palisade model hash ./my-model
-  palisade model hash ./my-model --method shards --hash blake3 --format json")]
+  palisade model hash ./my-model --method shards --hash blake3 --format json
+  palisade model scan ./my-model")]
 pub(crate) struct Args {
     #[command(subcommand)]
     verb: Verb,
@@ -18,11 +20,15 @@ pub(crate) struct Args {
 enum Verb {
     /// Hash a model folder as OpenSSF model signing v1.0 does, without signing.
     Hash(hash::Args),
+    /// Scan model files for code execution (pickle globals, Keras Lambda
+    /// layers, template injection) and malformed structure.
+    Scan(scan::Args),
 }
 
 pub(crate) fn run(args: &Args) -> Result<u8> {
     match &args.verb {
         Verb::Hash(a) => hash::run(a),
+        Verb::Scan(a) => scan::run(a),
     }
 }
 
