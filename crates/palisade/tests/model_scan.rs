@@ -26,7 +26,10 @@ fn benign_checkpoints_exit_zero() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("PLS-MDL-107"), "{text}");
-    assert!(!text.contains("CRITICAL") && !text.contains("HIGH"), "{text}");
+    assert!(
+        !text.contains("CRITICAL") && !text.contains("HIGH"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -39,7 +42,10 @@ fn malicious_pickle_exits_one_with_json_findings() {
     assert_eq!(out.status.code(), Some(1));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let findings = v["findings"].as_array().unwrap();
-    let f = findings.iter().find(|f| f["rule"] == "PLS-MDL-101").unwrap();
+    let f = findings
+        .iter()
+        .find(|f| f["rule"] == "PLS-MDL-101")
+        .unwrap();
     assert_eq!(f["severity"], "critical");
     assert_eq!(f["resource"]["kind"], "ModelFile");
     assert_eq!(f["location"]["path"], "archive/data.pkl@offset 2");
@@ -49,7 +55,14 @@ fn malicious_pickle_exits_one_with_json_findings() {
 #[test]
 fn sarif_and_threshold() {
     let out = palisade()
-        .args(["model", "scan", "--format", "sarif", "--severity-threshold", "critical"])
+        .args([
+            "model",
+            "scan",
+            "--format",
+            "sarif",
+            "--severity-threshold",
+            "critical",
+        ])
         .arg(fixtures().join("malicious/unlisted_global.pkl"))
         .output()
         .unwrap();
