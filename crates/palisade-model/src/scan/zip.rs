@@ -255,7 +255,8 @@ pub(crate) fn check_flags(e: &Entry, ctx: &mut Ctx) {
             &rules::ARCHIVE_ANOMALY,
             ctx.at_field(&e.name),
             format!(
-                "entry sets general-purpose flag bits 0x{odd:04x} (encryption / patch data): Python's zipfile refuses it, PyTorch's reader ignores the bits and loads it; scanned as plain data"
+                "entry {:?} sets general-purpose flag bits 0x{odd:04x} (encryption / patch data): Python's zipfile refuses it, PyTorch's reader ignores the bits and loads it; scanned as plain data",
+                shown(&e.name, 80)
             ),
             "flags",
         );
@@ -293,7 +294,8 @@ pub(crate) fn check_crc<A: RandomAccess + ?Sized>(a: &A, data: u64, e: &Entry, c
             &rules::ARCHIVE_ANOMALY,
             ctx.at_field(&e.name),
             format!(
-                "entry CRC-32 is 0x{:08x} but the directory says 0x{:08x}: Python's zipfile refuses it, PyTorch loads it",
+                "entry {:?} has CRC-32 0x{:08x} but the directory says 0x{:08x}: Python's zipfile refuses it, PyTorch loads it",
+                shown(&e.name, 80),
                 crc.sum(),
                 e.crc
             ),
