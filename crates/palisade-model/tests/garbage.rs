@@ -3,7 +3,7 @@
 //! goes through the scanner, which must return without panicking. A cheap,
 //! deterministic stand-in for the cargo-fuzz targets that runs in CI.
 
-#![allow(clippy::unwrap_used, clippy::panic)] // tests fail loudly
+#![allow(clippy::unwrap_used, clippy::panic, clippy::many_single_char_names)] // tests fail loudly; byte-mutation names
 
 use palisade_model::scan::{Limits, Options, scan_bytes};
 use std::path::Path;
