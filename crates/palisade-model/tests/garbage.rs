@@ -35,8 +35,17 @@ fn mutate(data: &[u8], rng: &mut Rng) -> Vec<u8> {
             2 => d.insert(i, u8::try_from(rng.below(256)).unwrap()),
             3 => {
                 // A length field: 4 or 8 bytes of 0xff or a big value.
-                let v = if rng.below(2) == 0 { u64::MAX } else { 1 << rng.below(63) };
-                for (k, b) in v.to_le_bytes().iter().enumerate().take(4 + 4 * rng.below(2)) {
+                let v = if rng.below(2) == 0 {
+                    u64::MAX
+                } else {
+                    1 << rng.below(63)
+                };
+                for (k, b) in v
+                    .to_le_bytes()
+                    .iter()
+                    .enumerate()
+                    .take(4 + 4 * rng.below(2))
+                {
                     if i + k < d.len() {
                         d[i + k] = *b;
                     }
