@@ -4,7 +4,9 @@ use crate::decode;
 use crate::normalise::{self, View};
 use crate::rules::{self, On, PATTERNS, RULES};
 use crate::{Action, ConfigError, Encoding, Family, Hit, InputConfig, Source, Verdict};
-use regex::{Regex, RegexSet};
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
+use regex::Regex;
+use regex_syntax::hir::literal::{ExtractKind, Extractor};
 use serde::Serialize;
 use serde_json::Value;
 use std::ops::Range;
@@ -15,11 +17,85 @@ const MAX_HITS: usize = 64;
 /// Most text parts looked at in one request body.
 const MAX_PARTS: usize = 1024;
 
+/// The patterns of one view, with a literal prefilter: every pattern whose
+/// matches must start with one of a finite set of literals is only run when
+/// one of them occurs (one Aho-Corasick pass over the view finds them all);
+/// the others always run.
+struct ViewSet {
+    patterns: Vec<(usize, Regex)>,
+    triggers: Option<AhoCorasick>,
+    /// For each trigger literal, the patterns it triggers.
+    trigger_patterns: Vec<Vec<usize>>,
+    always: Vec<usize>,
+}
+
+impl ViewSet {
+    fn build(patterns: Vec<(usize, Regex)>) -> Result<ViewSet, String> {
+        let mut lits: Vec<Vec<u8>> = Vec::new();
+        let mut trigger_patterns: Vec<Vec<usize>> = Vec::new();
+        let mut always = Vec::new();
+        for (i, (_, re)) in patterns.iter().enumerate() {
+            let hir = regex_syntax::Parser::new()
+                .parse(re.as_str())
+                .map_err(|e| e.to_string())?;
+            let seq = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+            match seq.literals() {
+                Some(ls) if !ls.is_empty() && ls.iter().all(|l| l.as_bytes().len() >= 2) => {
+                    for l in ls {
+                        let b = l.as_bytes().to_vec();
+                        match lits.iter().position(|x| *x == b) {
+                            Some(k) => trigger_patterns[k].push(i),
+                            None => {
+                                lits.push(b);
+                                trigger_patterns.push(vec![i]);
+                            }
+                        }
+                    }
+                }
+                _ => always.push(i),
+            }
+        }
+        let triggers = if lits.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasick::builder()
+                    .kind(Some(AhoCorasickKind::DFA))
+                    .build(&lits)
+                    .map_err(|e| e.to_string())?,
+            )
+        };
+        Ok(ViewSet {
+            patterns,
+            triggers,
+            trigger_patterns,
+            always,
+        })
+    }
+
+    /// Indices of the patterns worth running on `text`.
+    fn candidates(&self, text: &str) -> Vec<usize> {
+        let mut on = vec![false; self.patterns.len()];
+        for &i in &self.always {
+            on[i] = true;
+        }
+        if let Some(ac) = &self.triggers {
+            for m in ac.find_overlapping_iter(text) {
+                for &p in &self.trigger_patterns[m.pattern().as_usize()] {
+                    on[p] = true;
+                }
+            }
+        }
+        on.iter()
+            .enumerate()
+            .filter_map(|(i, &b)| b.then_some(i))
+            .collect()
+    }
+}
+
 struct Compiled {
-    fold_set: RegexSet,
-    fold: Vec<(usize, Regex)>,
-    skel_set: RegexSet,
-    skel: Vec<(usize, Regex)>,
+    fold: ViewSet,
+    skel: ViewSet,
 }
 
 fn compile() -> Result<Compiled, String> {
@@ -32,15 +108,9 @@ fn compile() -> Result<Compiled, String> {
             On::Skeleton => skel.push((p.rule, re)),
         }
     }
-    let fold_set =
-        RegexSet::new(fold.iter().map(|(_, r)| r.as_str())).map_err(|e| e.to_string())?;
-    let skel_set =
-        RegexSet::new(skel.iter().map(|(_, r)| r.as_str())).map_err(|e| e.to_string())?;
     Ok(Compiled {
-        fold_set,
-        fold,
-        skel_set,
-        skel,
+        fold: ViewSet::build(fold)?,
+        skel: ViewSet::build(skel)?,
     })
 }
 
@@ -374,15 +444,9 @@ fn walk_body<'a>(body: &'a Value, out: &mut Vec<(String, Source, &'a str)>) {
     }
 }
 
-fn match_view(
-    view: &View,
-    set: &RegexSet,
-    res: &[(usize, Regex)],
-    decoded_from: Option<Encoding>,
-    out: &mut Vec<RawHit>,
-) {
-    for i in &set.matches(&view.text) {
-        let Some((rule, re)) = res.get(i) else {
+fn match_view(view: &View, set: &ViewSet, decoded_from: Option<Encoding>, out: &mut Vec<RawHit>) {
+    for i in set.candidates(&view.text) {
+        let Some((rule, re)) = set.patterns.get(i) else {
             continue;
         };
         for m in re.find_iter(&view.text).take(4) {
@@ -403,10 +467,10 @@ fn collect(c: &Compiled, text: &str, depth: u8, max_depth: u8, out: &mut Vec<Raw
     let (fold, sig) = normalise::fold(text);
     let (skel, mixed) = normalise::skeleton(&fold);
     let before = out.len();
-    match_view(&fold, &c.fold_set, &c.fold, None, out);
-    match_view(&skel, &c.skel_set, &c.skel, None, out);
+    match_view(&fold, &c.fold, None, out);
+    match_view(&skel, &c.skel, None, out);
     let rot = skel.rot13();
-    match_view(&rot, &c.skel_set, &c.skel, Some(Encoding::Rot13), out);
+    match_view(&rot, &c.skel, Some(Encoding::Rot13), out);
 
     let hidden = decode::hidden_regions(text);
     if !hidden.is_empty() {

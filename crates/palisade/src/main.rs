@@ -45,6 +45,8 @@ enum Command {
     Model(commands::model::Args),
     /// Run the inference security proxy (auth, token budgets, filters, audit).
     Gateway(commands::gateway::Args),
+    /// Detect prompt injection; redact secrets, PII and canaries in model output.
+    Guard(commands::guard::Args),
     /// Print a shell completion script.
     Completions(commands::completions::Args),
     /// Tamper-evident audit log: append, verify, prove, checkpoint, tail.
@@ -65,6 +67,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => commands::explain::run(&args),
         Command::Model(args) => commands::model::run(&args),
         Command::Gateway(args) => commands::gateway::run(&args),
+        Command::Guard(args) => commands::guard::run(&args),
         Command::Completions(args) => commands::completions::run(&args),
         Command::Audit(args) => commands::audit::run(&args),
     };

@@ -4,6 +4,7 @@ pub(crate) mod audit;
 pub(crate) mod completions;
 pub(crate) mod explain;
 pub(crate) mod gateway;
+pub(crate) mod guard;
 pub(crate) mod model;
 pub(crate) mod rules;
 pub(crate) mod scan;
