@@ -36,11 +36,17 @@ fn time(budget: Duration, mut f: impl FnMut()) -> (f64, u64) {
 #[allow(clippy::cast_precision_loss)]
 fn main() {
     let budget = Duration::from_millis(
-        std::env::var("GUARD_BENCH_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(1500),
+        std::env::var("GUARD_BENCH_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1500),
     );
     let input = InputGuard::new(&InputConfig::default()).expect("config");
     let output = OutputGuard::new(&OutputConfig::default()).expect("config");
-    println!("{:<34} {:>8} {:>12} {:>12} {:>10}", "case", "bytes", "ns/call", "ns/KiB", "MiB/s");
+    println!(
+        "{:<34} {:>8} {:>12} {:>12} {:>10}",
+        "case", "bytes", "ns/call", "ns/KiB", "MiB/s"
+    );
     let mut row = |name: &str, t: &str, f: &mut dyn FnMut(&str)| {
         let (ns, _) = time(budget, || f(black_box(t)));
         let kib = t.len() as f64 / 1024.0;

@@ -96,21 +96,39 @@ impl ViewSet {
 struct Compiled {
     fold: ViewSet,
     skel: ViewSet,
+    /// Indices of the rules raised in code rather than by a pattern.
+    hidden: usize,
+    invisible: usize,
+    bidi: usize,
+    mixed_script: usize,
+    homoglyph_text: usize,
+    tags: usize,
+    encoded: usize,
 }
 
 fn compile() -> Result<Compiled, String> {
     let mut fold = Vec::new();
     let mut skel = Vec::new();
     for p in PATTERNS {
-        let re = Regex::new(p.re).map_err(|e| format!("{}: {e}", RULES[p.rule].id))?;
+        let rule =
+            rules::index(p.rule).ok_or_else(|| format!("pattern of unknown rule {}", p.rule))?;
+        let re = Regex::new(p.re).map_err(|e| format!("{}: {e}", p.rule))?;
         match p.on {
-            On::Fold => fold.push((p.rule, re)),
-            On::Skeleton => skel.push((p.rule, re)),
+            On::Fold => fold.push((rule, re)),
+            On::Skeleton => skel.push((rule, re)),
         }
     }
+    let idx = |id: &str| rules::index(id).ok_or_else(|| format!("unknown rule {id}"));
     Ok(Compiled {
         fold: ViewSet::build(fold)?,
         skel: ViewSet::build(skel)?,
+        hidden: idx(rules::HIDDEN)?,
+        invisible: idx(rules::INVISIBLE)?,
+        bidi: idx(rules::BIDI)?,
+        mixed_script: idx(rules::MIXED_SCRIPT)?,
+        homoglyph_text: idx(rules::HOMOGLYPH_TEXT)?,
+        tags: idx(rules::TAGS)?,
+        encoded: idx(rules::ENCODED)?,
     })
 }
 
@@ -481,7 +499,7 @@ fn collect(c: &Compiled, text: &str, depth: u8, max_depth: u8, out: &mut Vec<Raw
             }
             if let Some(r) = hidden.iter().find(|r| within(&h.evidence, r)) {
                 extra.push(RawHit {
-                    rule: rules::index(rules::HIDDEN),
+                    rule: c.hidden,
                     evidence: r.clone(),
                     decoded_from: None,
                 });
@@ -491,28 +509,35 @@ fn collect(c: &Compiled, text: &str, depth: u8, max_depth: u8, out: &mut Vec<Raw
     }
     if let Some(r) = sig.invisible {
         out.push(RawHit {
-            rule: rules::index(rules::INVISIBLE),
+            rule: c.invisible,
             evidence: r,
             decoded_from: None,
         });
     }
     if let Some(r) = sig.bidi {
         out.push(RawHit {
-            rule: rules::index(rules::BIDI),
+            rule: c.bidi,
             evidence: r,
             decoded_from: None,
         });
     }
-    if let Some(r) = mixed {
+    if let Some(r) = mixed.first {
         out.push(RawHit {
-            rule: rules::index(rules::MIXED_SCRIPT),
-            evidence: r,
+            rule: c.mixed_script,
+            evidence: r.clone(),
             decoded_from: None,
         });
+        if mixed.count >= 3 {
+            out.push(RawHit {
+                rule: c.homoglyph_text,
+                evidence: r,
+                decoded_from: None,
+            });
+        }
     }
     for (r, _) in &sig.tags {
         out.push(RawHit {
-            rule: rules::index(rules::TAGS),
+            rule: c.tags,
             evidence: r.clone(),
             decoded_from: None,
         });
@@ -548,7 +573,7 @@ fn collect(c: &Compiled, text: &str, depth: u8, max_depth: u8, out: &mut Vec<Raw
     if let Some(e) = encoded {
         let decoded_from = out.iter().skip(before).find_map(|h| h.decoded_from);
         out.push(RawHit {
-            rule: rules::index(rules::ENCODED),
+            rule: c.encoded,
             evidence: e,
             decoded_from,
         });
@@ -584,7 +609,7 @@ mod tests {
         sorted.dedup();
         assert_eq!(ids, sorted);
         for p in PATTERNS {
-            assert!(p.rule < RULES.len());
+            assert!(rules::index(p.rule).is_some(), "{}", p.rule);
         }
     }
 

@@ -263,9 +263,18 @@ fn leet(c: char) -> char {
     }
 }
 
-/// Builds the skeleton view from the fold view; returns the first
-/// mixed-script word's original range.
-pub(crate) fn skeleton(fold: &View) -> (View, Option<Range<usize>>) {
+/// Words mixing Latin letters with homoglyphs of other scripts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Mixed {
+    /// The first such word's original range.
+    pub(crate) first: Option<Range<usize>>,
+    /// How many there are.
+    pub(crate) count: usize,
+}
+
+/// Builds the skeleton view from the fold view, and counts the
+/// mixed-script words.
+pub(crate) fn skeleton(fold: &View) -> (View, Mixed) {
     let mut chars: Vec<Ch> = Vec::with_capacity(fold.text.len());
     // Token boundaries as ranges into `chars`.
     let mut tokens: Vec<Range<usize>> = Vec::new();
@@ -300,7 +309,7 @@ pub(crate) fn skeleton(fold: &View) -> (View, Option<Range<usize>>) {
     }
     close(&chars, &mut tokens, &mut start);
 
-    let mut mixed = None;
+    let mut mixed = Mixed::default();
     let mut out = View::with_capacity(fold.text.len());
     let mut i = 0;
     while i < tokens.len() {
@@ -355,7 +364,7 @@ fn gap(chars: &[Ch], a: &Range<usize>, b: &Range<usize>) -> u32 {
     start.saturating_sub(end)
 }
 
-fn emit_word(out: &mut View, word: &[Ch], mixed: &mut Option<Range<usize>>) {
+fn emit_word(out: &mut View, word: &[Ch], mixed: &mut Mixed) {
     let Some(first) = word.first() else { return };
     let letters = word.iter().filter(|c| c.c.is_alphabetic()).count();
     let ascii_letters = word
@@ -363,9 +372,12 @@ fn emit_word(out: &mut View, word: &[Ch], mixed: &mut Option<Range<usize>>) {
         .filter(|c| c.kind == Kind::Ascii && c.c.is_ascii_alphabetic())
         .count();
     let mapped = word.iter().filter(|c| c.kind == Kind::Mapped).count();
-    if mixed.is_none() && ascii_letters > 0 && mapped > 0 && letters >= 3 {
+    if ascii_letters > 0 && mapped > 0 && letters >= 3 {
+        mixed.count += 1;
         let last = word.last().map_or(first.orig.1, |c| c.orig.1);
-        *mixed = Some(first.orig.0 as usize..last as usize);
+        mixed
+            .first
+            .get_or_insert(first.orig.0 as usize..last as usize);
     }
     if !out.text.is_empty() {
         out.push(' ', (first.orig.0, first.orig.0));
@@ -464,10 +476,10 @@ mod tests {
     fn skeleton_flags_mixed_script_words() {
         let (f, _) = fold("please іgnore this");
         let (_, mixed) = skeleton(&f);
-        assert!(mixed.is_some());
+        assert_eq!(mixed.count, 1);
         let (f, _) = fold("Привет мир, hello world");
         let (_, mixed) = skeleton(&f);
-        assert!(mixed.is_none());
+        assert!(mixed.first.is_none());
     }
 
     #[test]

@@ -181,7 +181,15 @@ fn write_verdict(out: &mut String, label: &str, text: &str, v: &Verdict) {
     for h in &v.hits {
         let dec = h
             .decoded_from
-            .map(|e| format!(" [decoded from {}]", serde_json::to_value(e).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()))
+            .map(|e| {
+                format!(
+                    " [decoded from {}]",
+                    serde_json::to_value(e)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default()
+                )
+            })
             .unwrap_or_default();
         let _ = writeln!(
             out,
@@ -206,7 +214,11 @@ fn check(a: &CheckArgs) -> Result<u8> {
         (None, None) => bail!("give the text to scan, `-` for standard input, or --file"),
     };
     let guard = InputGuard::new(&InputConfig::default())?;
-    let fail_at = if a.fail_on == "flag" { Action::Flag } else { Action::Block };
+    let fail_at = if a.fail_on == "flag" {
+        Action::Flag
+    } else {
+        Action::Block
+    };
     let (action, rendered) = if a.chat {
         let body: serde_json::Value =
             serde_json::from_str(&text).context("--chat: the input is not JSON")?;
@@ -223,7 +235,12 @@ fn check(a: &CheckArgs) -> Result<u8> {
             );
             for p in &v.parts {
                 let part_text = json_path_text(&body, &p.path).unwrap_or_default();
-                write_verdict(&mut s, &format!("{} ({:?}): ", p.path, p.source), &part_text, &p.verdict);
+                write_verdict(
+                    &mut s,
+                    &format!("{} ({:?}): ", p.path, p.source),
+                    &part_text,
+                    &p.verdict,
+                );
             }
             s
         };
@@ -240,7 +257,11 @@ fn check(a: &CheckArgs) -> Result<u8> {
         (v.action, rendered)
     };
     super::emit(&rendered, None)?;
-    Ok(if action >= fail_at { crate::EXIT_FINDINGS } else { crate::EXIT_OK })
+    Ok(if action >= fail_at {
+        crate::EXIT_FINDINGS
+    } else {
+        crate::EXIT_OK
+    })
 }
 
 /// The string at a path like `messages[1].content[0].text`.
@@ -281,18 +302,28 @@ fn redact(a: &RedactArgs) -> Result<u8> {
         r.text.clone()
     };
     super::emit(&rendered, None)?;
-    Ok(if r.blocked { crate::EXIT_FINDINGS } else { crate::EXIT_OK })
+    Ok(if r.blocked {
+        crate::EXIT_FINDINGS
+    } else {
+        crate::EXIT_OK
+    })
 }
 
 fn load_corpus(path: &Path, split: &str) -> Result<Vec<Sample>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let s: Sample = serde_json::from_str(line)
-            .with_context(|| format!("{}:{}: not a corpus line ({{\"text\", \"attack\", \"corpus\", \"split\"}})", path.display(), i + 1))?;
+        let s: Sample = serde_json::from_str(line).with_context(|| {
+            format!(
+                "{}:{}: not a corpus line ({{\"text\", \"attack\", \"corpus\", \"split\"}})",
+                path.display(),
+                i + 1
+            )
+        })?;
         if split == "all" || s.split == split {
             out.push(s);
         }
@@ -403,12 +434,28 @@ fn rules(a: &RulesArgs) -> Result<u8> {
     } else {
         let mut s = String::new();
         for r in RULES {
-            let _ = writeln!(s, "{}  {:<20} {:.2}  {}", r.id, r.family.as_str(), r.weight, r.title);
+            let _ = writeln!(
+                s,
+                "{}  {:<20} {:.2}  {}",
+                r.id,
+                r.family.as_str(),
+                r.weight,
+                r.title
+            );
         }
         for (id, title) in [
-            (palisade_guard::DLP_SECRET, "Credential in model output (palisade_core::secrets detectors)"),
-            (palisade_guard::DLP_PII, "Personal data in model output (email, phone, card, IBAN, SSN, NINO, DNI)"),
-            (palisade_guard::DLP_CANARY, "System-prompt canary in model output (prompt leakage)"),
+            (
+                palisade_guard::DLP_SECRET,
+                "Credential in model output (palisade_core::secrets detectors)",
+            ),
+            (
+                palisade_guard::DLP_PII,
+                "Personal data in model output (email, phone, card, IBAN, SSN, NINO, DNI)",
+            ),
+            (
+                palisade_guard::DLP_CANARY,
+                "System-prompt canary in model output (prompt leakage)",
+            ),
         ] {
             let _ = writeln!(s, "{id}  {:<20} {:>4}  {title}", "output", "");
         }
