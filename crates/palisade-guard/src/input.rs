@@ -43,12 +43,11 @@ impl ViewSet {
                 Some(ls) if !ls.is_empty() && ls.iter().all(|l| l.as_bytes().len() >= 2) => {
                     for l in ls {
                         let b = l.as_bytes().to_vec();
-                        match lits.iter().position(|x| *x == b) {
-                            Some(k) => trigger_patterns[k].push(i),
-                            None => {
-                                lits.push(b);
-                                trigger_patterns.push(vec![i]);
-                            }
+                        if let Some(k) = lits.iter().position(|x| *x == b) {
+                            trigger_patterns[k].push(i);
+                        } else {
+                            lits.push(b);
+                            trigger_patterns.push(vec![i]);
                         }
                     }
                 }
@@ -305,12 +304,25 @@ impl InputGuard {
             });
         }
         hits.sort_by(|a, b| {
-            (a.evidence.start, a.rule, a.evidence.end).cmp(&(
+            (a.evidence.start, a.rule, std::cmp::Reverse(a.evidence.end)).cmp(&(
                 b.evidence.start,
                 b.rule,
-                b.evidence.end,
+                std::cmp::Reverse(b.evidence.end),
             ))
         });
+        // One hit per rule and region: of overlapping hits of a rule (two
+        // patterns, or a view and its ROT13), the first and longest stays.
+        let mut kept: Vec<Hit> = Vec::with_capacity(hits.len());
+        for h in hits {
+            if !kept.iter().any(|k| {
+                k.rule == h.rule
+                    && k.evidence.start < h.evidence.end.max(h.evidence.start + 1)
+                    && h.evidence.start < k.evidence.end.max(k.evidence.start + 1)
+            }) {
+                kept.push(h);
+            }
+        }
+        let mut hits = kept;
         hits.truncate(MAX_HITS);
         let mut best: Vec<(&'static str, f32)> = Vec::new();
         for h in &hits {

@@ -360,7 +360,7 @@ fn eval(a: &EvalArgs) -> Result<u8> {
         s,
         "\n{} samples, {:.1} MiB scanned in {:.0} ms: {:.0} ns/KiB (debug builds are ~10x slower)",
         samples.len(),
-        bytes as f64 / 1048576.0,
+        bytes as f64 / 1_048_576.0,
         elapsed.as_secs_f64() * 1e3,
         ns_per_kib
     );
