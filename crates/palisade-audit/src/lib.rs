@@ -7,9 +7,15 @@
 //!   consistency proofs and checkpoints signed as C2SP signed notes
 //!   (`tlog-checkpoint`, Ed25519). Appends are acknowledged only once they
 //!   are on disk, with group commit; a torn tail is repaired on open.
+//! - [`k8s`]: Kubernetes audit events (`audit.k8s.io/v1`, `v1beta1`) and a
+//!   streaming reader for JSON lines, Event and EventList documents.
+//! - [`detect`]: the `PLS-KA` detection rules over those events, stateless
+//!   and stateful, reporting `palisade_core::Finding`s.
 //!
 //! Libraries never print: everything here returns values and errors.
 
+pub mod detect;
+pub mod k8s;
 pub mod log;
 
 pub use log::{AuditWriter, LeafIndex, Log, Sink, WriterOptions};

@@ -51,6 +51,8 @@ enum Command {
     Completions(commands::completions::Args),
     /// Tamper-evident audit log: append, verify, prove, checkpoint, tail.
     Audit(commands::audit::Args),
+    /// Threat detection on Kubernetes audit events (files, stdin, the audit webhook).
+    Detect(commands::detect::Args),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +72,7 @@ fn main() -> ExitCode {
         Command::Guard(args) => commands::guard::run(&args),
         Command::Completions(args) => commands::completions::run(&args),
         Command::Audit(args) => commands::audit::run(&args),
+        Command::Detect(args) => commands::detect::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

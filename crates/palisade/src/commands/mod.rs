@@ -2,6 +2,7 @@
 
 pub(crate) mod audit;
 pub(crate) mod completions;
+pub(crate) mod detect;
 pub(crate) mod explain;
 pub(crate) mod gateway;
 pub(crate) mod guard;
