@@ -239,3 +239,95 @@ fn cli_prove_output_verifies() {
     let out = palisade(&["audit", "tail", dir_s, "-n", "2"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "9\tr9\n10\tr10\n");
 }
+
+fn repo() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn detect(args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    let mut c = Command::new(bin());
+    c.arg("detect")
+        .args(args)
+        .current_dir(repo())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(s) = stdin {
+        input.write_all(s.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn detect_example_matches_the_readme() {
+    let out = detect(&["k8s-audit", "examples/k8s-audit/audit.log"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.ends_with("Summary: 7 findings in 7 events (7 lines); 0 input errors\n"),
+        "{text}"
+    );
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    assert!(
+        readme.contains(text.trim_end()),
+        "README.md is stale: its detect excerpt differs:\n{text}"
+    );
+}
+
+#[test]
+fn detect_reports_bad_lines_and_keeps_going() {
+    let log = std::fs::read_to_string(repo().join("examples/k8s-audit/audit.log")).unwrap();
+    let first = log.lines().next().unwrap();
+    let input =
+        format!("{first}\nnot json at all\n{{\"kind\":\"Pod\",\"apiVersion\":\"v1\"}}\n{first}\n");
+    let out = detect(&["k8s-audit", "-", "--format", "jsonl"], Some(&input));
+    assert_eq!(out.status.code(), Some(2), "input errors exit 2");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("<stdin>:2:0: not a JSON object"), "{err}");
+    assert!(err.contains("<stdin>:3:0: not an audit event"), "{err}");
+    let findings: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(findings.len(), 2);
+    assert_eq!(findings[1]["location"]["line"], 4);
+    assert_eq!(findings[0]["event"]["user"], "alice@acme.example");
+}
+
+#[test]
+fn detect_writes_sarif_and_lists_rules() {
+    let out = detect(
+        &[
+            "k8s-audit",
+            "examples/k8s-audit/audit.log",
+            "--format",
+            "sarif",
+        ],
+        None,
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    assert_eq!(v["runs"][0]["results"].as_array().unwrap().len(), 7);
+    let out = detect(&["rules"], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("PLS-KA-021") && text.contains("Falco: Attach/Exec Pod"),
+        "{text}"
+    );
+    let out = detect(
+        &[
+            "k8s-audit",
+            "examples/k8s-audit/audit.log",
+            "--min-severity",
+            "critical",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0));
+}
