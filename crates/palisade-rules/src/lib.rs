@@ -3,6 +3,7 @@
 //! `fixtures/<RULE-ID>/`. Rules see workloads through one extraction step
 //! ([`palisade_k8s::workload`]) and the whole input through [`Context`].
 
+pub mod access;
 pub mod context;
 pub mod docs;
 pub mod engine;

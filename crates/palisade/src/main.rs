@@ -53,6 +53,8 @@ enum Command {
     Audit(commands::audit::Args),
     /// Threat detection on Kubernetes audit events (files, stdin, the audit webhook).
     Detect(commands::detect::Args),
+    /// Secrets lifecycle: inventory of Secrets, consumers, readers and findings.
+    Secrets(commands::secrets::Args),
 }
 
 fn main() -> ExitCode {
@@ -73,6 +75,7 @@ fn main() -> ExitCode {
         Command::Completions(args) => commands::completions::run(&args),
         Command::Audit(args) => commands::audit::run(&args),
         Command::Detect(args) => commands::detect::run(&args),
+        Command::Secrets(args) => commands::secrets::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -9,6 +9,7 @@ pub(crate) mod guard;
 pub(crate) mod model;
 pub(crate) mod rules;
 pub(crate) mod scan;
+pub(crate) mod secrets;
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
