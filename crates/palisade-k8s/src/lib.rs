@@ -1,8 +1,11 @@
 //! Getting Kubernetes objects: YAML and JSON files, folders, standard input,
 //! `List` wrappers, `helm template` and `kustomize build` output
-//! ([`load`]); and finding every pod template whatever wraps it ([`workload`]).
+//! ([`load`]), live clusters through kube-rs ([`cluster`], feature `cluster`);
+//! and finding every pod template whatever wraps it ([`workload`]).
 
 pub mod ai;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 pub mod load;
 pub mod object;
 pub mod selector;

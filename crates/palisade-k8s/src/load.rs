@@ -387,25 +387,25 @@ fn collect(node: Node, src: &Source, out: &mut LoadOutcome, depth: usize) {
     if is_tool_config(api_version) {
         return;
     }
-    if (kind == "List" || kind.ends_with("List")) && depth < 4 {
-        if let Some(items) = node.get("items") {
-            if let Value::Seq(_) | Value::Null = items.value {
-                let Node { value, .. } = node;
-                if let Value::Map(entries) = value {
-                    for e in entries {
-                        if e.key == "items" {
-                            if let Value::Seq(items) = e.value.value {
-                                for item in items {
-                                    collect(item, src, out, depth + 1);
-                                }
-                            }
-                            return;
+    if (kind == "List" || kind.ends_with("List"))
+        && depth < 4
+        && let Some(items) = node.get("items")
+        && let Value::Seq(_) | Value::Null = items.value
+    {
+        let Node { value, .. } = node;
+        if let Value::Map(entries) = value {
+            for e in entries {
+                if e.key == "items" {
+                    if let Value::Seq(items) = e.value.value {
+                        for item in items {
+                            collect(item, src, out, depth + 1);
                         }
                     }
+                    return;
                 }
-                return;
             }
         }
+        return;
     }
     let meta = node.get("metadata");
     let name = meta

@@ -20,13 +20,43 @@ use std::path::{Path, PathBuf};
   palisade scan k8s/ --write-baseline .palisade-baseline.json
   palisade scan k8s/ --baseline .palisade-baseline.json
   palisade scan k8s/ --only PLS-POD-001,PLS-RBAC-001
+  palisade scan --cluster                                  # current kubeconfig context
+  palisade scan --cluster --context prod --namespace llm --namespace ml-platform
+  palisade scan --cluster --kubeconfig ~/.kube/staging.yaml --format sarif
 
 Exit codes: 0 nothing at or above the threshold, 1 findings at or above it,
 2 usage, configuration or input errors (a file or document that could not be read).")]
 pub(crate) struct Args {
     /// Files or folders to scan (folders recursively: *.yaml, *.yml, *.json); `-` reads standard input.
-    #[arg(required = true, value_name = "PATH")]
+    #[arg(
+        required_unless_present = "cluster",
+        conflicts_with = "cluster",
+        value_name = "PATH"
+    )]
     paths: Vec<PathBuf>,
+
+    /// Scan a live cluster instead of files: kubeconfig ($KUBECONFIG,
+    /// ~/.kube/config) or the in-cluster service account. Read-only; Secret
+    /// values are never requested (metadata only).
+    #[arg(long)]
+    cluster: bool,
+
+    /// Kubeconfig context to use with --cluster [default: the current context].
+    #[arg(long, value_name = "NAME", requires = "cluster")]
+    context: Option<String>,
+
+    /// Only this namespace with --cluster (repeatable; default: all namespaces).
+    #[arg(
+        short = 'n',
+        long = "namespace",
+        value_name = "NS",
+        requires = "cluster"
+    )]
+    namespaces: Vec<String>,
+
+    /// Kubeconfig file to use with --cluster.
+    #[arg(long, value_name = "FILE", requires = "cluster")]
+    kubeconfig: Option<PathBuf>,
 
     /// Output format.
     #[arg(short, long, default_value = "table", env = "PALISADE_FORMAT", value_parser = ["table", "json", "sarif", "junit"])]
@@ -103,6 +133,30 @@ fn load_config(explicit: Option<&Path>, ids: &[&str]) -> Result<Config> {
         .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
+/// Reads the cluster; warnings (kinds skipped as forbidden) go to stderr.
+fn load_cluster(args: &Args) -> Result<palisade_k8s::LoadOutcome> {
+    use palisade_k8s::cluster::{ClusterOptions, load_blocking};
+    let opts = ClusterOptions {
+        kubeconfig: args.kubeconfig.clone(),
+        context: args.context.clone(),
+        namespaces: args.namespaces.clone(),
+        ..ClusterOptions::default()
+    };
+    let load = load_blocking(&opts).context("cannot read the cluster")?;
+    for w in &load.warnings {
+        eprintln!("palisade: warning: {w}");
+    }
+    if args.timings {
+        for l in &load.listed {
+            eprintln!(
+                "timings:   listed {} {} objects in {} pages ({})",
+                l.objects, l.kind, l.pages, l.api_version
+            );
+        }
+    }
+    Ok(load.outcome)
+}
+
 pub(crate) fn run(args: &Args) -> Result<u8> {
     let ids = rule_ids();
     let mut config = load_config(args.config.as_deref(), &ids)?;
@@ -138,7 +192,11 @@ pub(crate) fn run(args: &Args) -> Result<u8> {
         follow_links: args.follow_links,
     };
     let started = std::time::Instant::now();
-    let load = loader.load_paths(&args.paths);
+    let load = if args.cluster {
+        load_cluster(args)?
+    } else {
+        loader.load_paths(&args.paths)
+    };
     let load_time = started.elapsed();
     let engine = Engine::new(config);
     let (mut report, timings) = if args.timings {
