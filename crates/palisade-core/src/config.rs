@@ -16,6 +16,13 @@
 //!     name: "nvidia-*"
 //!     reason: the device plugin needs privileged access   # required
 //!     expires: 2027-01-31           # optional
+//! customRules:                      # CEL rules; see `CustomRule`
+//!   - id: ACME-001
+//!     title: Deployments run at least two replicas
+//!     severity: medium
+//!     match: {kinds: [Deployment]}
+//!     expression: "has(object.spec.replicas) && object.spec.replicas >= 2"
+//!     message: a single replica is an outage on every node drain
 //! ```
 
 use crate::finding::Severity;
@@ -147,6 +154,161 @@ pub struct Config {
     pub exceptions: Vec<Exception>,
     /// Default severity threshold for the exit code.
     pub severity_threshold: Option<Severity>,
+    /// User rules written in CEL (compiled by `palisade-rules`).
+    pub custom_rules: Vec<CustomRule>,
+}
+
+/// A text from the configuration and where it was written (the value's
+/// position), so errors inside it can point at the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spanned {
+    /// The text.
+    pub text: String,
+    /// 1-based line of the value.
+    pub line: u32,
+    /// 1-based column of the value.
+    pub col: u32,
+}
+
+/// A custom rule from `customRules`: a CEL expression evaluated against
+/// every matching object, with the variables of a ValidatingAdmissionPolicy
+/// (`object`, `oldObject` = null, `request`, `namespaceObject`). Like a
+/// ValidatingAdmissionPolicy validation, the rule **fires when the
+/// expression is false** (or cannot be evaluated, e.g. a missing field read
+/// without `has()`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomRule {
+    /// Rule ID, e.g. `ACME-001` (upper case, at least one `-`; `PLS-` is reserved).
+    pub id: String,
+    /// Short title.
+    pub title: String,
+    /// Severity (default medium).
+    pub severity: Severity,
+    /// Message of a finding (default: the title).
+    pub message: Option<String>,
+    /// A CEL expression giving the message (a string), evaluated like the
+    /// rule's expression.
+    pub message_expression: Option<Spanned>,
+    /// How to fix.
+    pub remediation: String,
+    /// Kinds matched (`*` or empty: every kind).
+    pub kinds: Vec<String>,
+    /// API groups matched (`*` or empty: every group; `""` is core).
+    pub api_groups: Vec<String>,
+    /// The expression that must hold.
+    pub expression: Spanned,
+    /// JSON path the finding points at (default: the object).
+    pub path: Option<String>,
+    /// Line of the rule in the file.
+    pub line: u32,
+}
+
+fn is_custom_rule_id(s: &str) -> bool {
+    let mut parts = s.split('-');
+    let first = parts.next().unwrap_or("");
+    !s.starts_with("PLS-")
+        && s.len() <= 64
+        && first.starts_with(|c: char| c.is_ascii_uppercase())
+        && s.contains('-')
+        && s.split('-').all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        })
+}
+
+fn custom_rule_ids(root: &Node) -> Vec<String> {
+    root.get("customRules")
+        .map_or(&[][..], Node::items)
+        .iter()
+        .filter_map(|r| r.get("id").and_then(Node::as_str))
+        .filter(|id| is_custom_rule_id(id))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn parse_custom_rule(cx: &Ctx<'_>, item: &Node) -> Result<CustomRule, ConfigError> {
+    let spanned = |n: &Node, what: &str| -> Result<Spanned, ConfigError> {
+        Ok(Spanned {
+            text: cx.string(n, what)?,
+            line: n.pos.line,
+            col: n.pos.col,
+        })
+    };
+    let mut id = None;
+    let mut title = None;
+    let mut severity = Severity::Medium;
+    let mut message = None;
+    let mut message_expression = None;
+    let mut remediation = String::new();
+    let mut kinds = Vec::new();
+    let mut api_groups = Vec::new();
+    let mut expression = None;
+    let mut path = None;
+    for e in cx.map(item, "a custom rule")? {
+        match e.key.as_str() {
+            "id" => {
+                let v = cx.string(&e.value, "id")?;
+                if !is_custom_rule_id(&v) {
+                    return Err(cx.err(
+                        e.value.pos,
+                        format!("custom rule id {v:?} must be upper-case words joined by `-` (e.g. ACME-001); `PLS-` is reserved for built-in rules"),
+                    ));
+                }
+                id = Some(v);
+            }
+            "title" => title = Some(cx.string(&e.value, "title")?),
+            "severity" => {
+                let v = cx.string(&e.value, "severity")?;
+                severity = v
+                    .parse::<Severity>()
+                    .map_err(|err| cx.err(e.value.pos, err.to_string()))?;
+            }
+            "message" => message = Some(cx.string(&e.value, "message")?),
+            "messageExpression" => {
+                message_expression = Some(spanned(&e.value, "messageExpression")?);
+            }
+            "remediation" => remediation = cx.string(&e.value, "remediation")?,
+            "expression" => expression = Some(spanned(&e.value, "expression")?),
+            "path" => path = Some(cx.string(&e.value, "path")?),
+            "match" => {
+                for m in cx.map(&e.value, "match")? {
+                    match m.key.as_str() {
+                        "kinds" => kinds = cx.strings(&m.value, "match.kinds")?,
+                        "apiGroups" => api_groups = cx.strings(&m.value, "match.apiGroups")?,
+                        other => {
+                            return Err(cx.err(
+                                m.key_pos,
+                                format!("unknown key match.{other} (expected kinds, apiGroups)"),
+                            ));
+                        }
+                    }
+                }
+            }
+            other => {
+                return Err(cx.err(
+                    e.key_pos,
+                    format!("unknown key {other:?} in custom rule (expected id, title, severity, message, messageExpression, remediation, match, expression, path)"),
+                ));
+            }
+        }
+    }
+    let id = id.ok_or_else(|| cx.err(item.pos, "custom rule needs an `id`"))?;
+    let expression = expression
+        .ok_or_else(|| cx.err(item.pos, format!("custom rule {id} needs an `expression`")))?;
+    Ok(CustomRule {
+        title: title.unwrap_or_else(|| format!("custom rule {id}")),
+        id,
+        severity,
+        message,
+        message_expression,
+        remediation,
+        kinds,
+        api_groups,
+        expression,
+        path,
+        line: item.pos.line,
+    })
 }
 
 struct Ctx<'a> {
@@ -219,8 +381,13 @@ impl Config {
             ..Config::default()
         };
         let Some(root) = root else { return Ok(cfg) };
+        // Custom rule IDs may be disabled, re-rated and excepted like built-in ones.
+        let custom_ids = custom_rule_ids(&root);
         let check_rule = |n: &Node, id: &str, allow_star: bool| -> Result<(), ConfigError> {
-            if (allow_star && id == "*") || (is_rule_id(id) && known_rule(id)) {
+            if (allow_star && id == "*")
+                || (is_rule_id(id) && known_rule(id))
+                || custom_ids.iter().any(|c| c == id)
+            {
                 Ok(())
             } else {
                 Err(cx.err(n.pos, format!("unknown rule {id:?} (see `palisade rules`)")))
@@ -291,6 +458,21 @@ impl Config {
                             .map_err(|err| cx.err(top.value.pos, err.to_string()))?,
                     );
                 }
+                "customRules" => {
+                    let Some(items) = top.value.as_seq() else {
+                        return Err(cx.err(top.value.pos, "customRules must be a list"));
+                    };
+                    for item in items {
+                        let rule = parse_custom_rule(&cx, item)?;
+                        if cfg.custom_rules.iter().any(|r| r.id == rule.id) {
+                            return Err(cx.err(
+                                item.pos,
+                                format!("custom rule id {} is used twice", rule.id),
+                            ));
+                        }
+                        cfg.custom_rules.push(rule);
+                    }
+                }
                 "exceptions" => {
                     let Some(items) = top.value.as_seq() else {
                         return Err(cx.err(top.value.pos, "exceptions must be a list"));
@@ -303,7 +485,7 @@ impl Config {
                 other => {
                     return Err(cx.err(
                         top.key_pos,
-                        format!("unknown key {other:?} (expected rules, images, exceptions, severityThreshold)"),
+                        format!("unknown key {other:?} (expected rules, images, exceptions, severityThreshold, customRules)"),
                     ));
                 }
             }
@@ -402,6 +584,30 @@ mod tests {
         assert!(!e.matches("PLS-POD-001", Some("llm"), "DaemonSet", "x"));
         assert_eq!(e.expires.unwrap().to_string(), "2027-01-31");
         assert_eq!(e.line, 7);
+    }
+
+    #[test]
+    fn custom_rules_are_read_with_positions() {
+        let c = Config::parse(
+            "p.yaml",
+            "rules:\n  severity: {ACME-001: high}\ncustomRules:\n- id: ACME-001\n  title: two replicas\n  match: {kinds: [Deployment], apiGroups: [apps]}\n  expression: object.spec.replicas >= 2\nexceptions:\n- rules: [ACME-001]\n  name: canary\n  reason: one is enough\n",
+            &known,
+        )
+        .unwrap();
+        let r = &c.custom_rules[0];
+        assert_eq!((r.id.as_str(), r.line), ("ACME-001", 4));
+        assert_eq!((r.expression.line, r.expression.col), (7, 15));
+        assert_eq!(r.kinds, ["Deployment"]);
+        assert_eq!(c.severity["ACME-001"], Severity::High);
+        let err = |t: &str| Config::parse("p.yaml", t, &known).unwrap_err();
+        let e = err("customRules:\n- id: PLS-POD-900\n  expression: 'true'\n");
+        assert_eq!(e.line, 2, "{e}");
+        let e = err("customRules:\n- id: ACME-1\n  title: x\n");
+        assert!(e.message.contains("needs an `expression`"), "{e}");
+        let e = err(
+            "customRules:\n- {id: ACME-1, expression: 'true'}\n- {id: ACME-1, expression: 'true'}\n",
+        );
+        assert!(e.message.contains("twice"), "{e}");
     }
 
     #[test]

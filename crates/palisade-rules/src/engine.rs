@@ -92,6 +92,17 @@ impl Engine {
         }
     }
 
+    /// Adds rules built at run time (custom CEL rules, admission policies),
+    /// less those the configuration disables.
+    pub fn add_rules(&mut self, rules: Vec<Box<dyn Rule>>) {
+        let disabled = &self.config.disabled;
+        self.rules.extend(
+            rules
+                .into_iter()
+                .filter(|r| !disabled.iter().any(|d| d == r.meta().id)),
+        );
+    }
+
     /// Metadata of the enabled rules.
     pub fn rules(&self) -> Vec<RuleMeta> {
         self.rules.iter().map(|r| *r.meta()).collect()

@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod context;
+pub mod custom;
 pub mod docs;
 pub mod engine;
 pub mod rule;

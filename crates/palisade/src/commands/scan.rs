@@ -23,9 +23,11 @@ use std::path::{Path, PathBuf};
   palisade scan --cluster                                  # current kubeconfig context
   palisade scan --cluster --context prod --namespace llm --namespace ml-platform
   palisade scan --cluster --kubeconfig ~/.kube/staging.yaml --format sarif
+  palisade scan k8s/ --policy policies/replica-limit.yaml   # ValidatingAdmissionPolicy, offline
 
 Exit codes: 0 nothing at or above the threshold, 1 findings at or above it,
 2 usage, configuration or input errors (a file or document that could not be read).")]
+#[allow(clippy::struct_excessive_bools)] // command-line switches
 pub(crate) struct Args {
     /// Files or folders to scan (folders recursively: *.yaml, *.yml, *.json); `-` reads standard input.
     #[arg(
@@ -53,6 +55,13 @@ pub(crate) struct Args {
         requires = "cluster"
     )]
     namespaces: Vec<String>,
+
+    /// Evaluate the ValidatingAdmissionPolicy objects in FILE against the
+    /// objects scanned (repeatable); each violation is a finding of rule
+    /// VAP-<policy name>. Bindings in the file narrow the match and set the
+    /// severity. Custom CEL rules go in palisade.yaml (`customRules`).
+    #[arg(long = "policy", value_name = "FILE")]
+    policies: Vec<PathBuf>,
 
     /// Kubeconfig file to use with --cluster.
     #[arg(long, value_name = "FILE", requires = "cluster")]
@@ -157,9 +166,47 @@ fn load_cluster(args: &Args) -> Result<palisade_k8s::LoadOutcome> {
     Ok(load.outcome)
 }
 
+/// Compiles the configuration's custom rules and the policies given with
+/// `--policy`; warnings (policies skipped) go to stderr.
+fn extra_rules(args: &Args, config: &Config) -> Result<Vec<Box<dyn palisade_rules::Rule>>> {
+    let mut rules =
+        palisade_rules::custom::from_config(config).map_err(|e| anyhow::anyhow!("{e}"))?;
+    for p in &args.policies {
+        let load = palisade_k8s::load::load_file(p);
+        if let Some(d) = load.diagnostics.first() {
+            bail!("cannot read policy file: {d}");
+        }
+        let policies = palisade_rules::custom::vap::from_objects(&load.objects)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        for w in &policies.warnings {
+            eprintln!("palisade: warning: {w}");
+        }
+        if !load
+            .objects
+            .iter()
+            .any(|o| o.is("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"))
+        {
+            bail!("{}: no ValidatingAdmissionPolicy in the file", p.display());
+        }
+        rules.extend(policies.rules);
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for r in &rules {
+        if !seen.insert(r.meta().id) {
+            bail!(
+                "rule {} is defined twice (custom rules and --policy files)",
+                r.meta().id
+            );
+        }
+    }
+    Ok(rules)
+}
+
 pub(crate) fn run(args: &Args) -> Result<u8> {
-    let ids = rule_ids();
+    let mut ids = rule_ids();
     let mut config = load_config(args.config.as_deref(), &ids)?;
+    let extra = extra_rules(args, &config)?;
+    ids.extend(extra.iter().map(|r| r.meta().id));
     for id in args.only.iter().chain(&args.disable) {
         if !ids.contains(&id.as_str()) {
             bail!("unknown rule {id:?} (see `palisade rules`)");
@@ -198,7 +245,8 @@ pub(crate) fn run(args: &Args) -> Result<u8> {
         loader.load_paths(&args.paths)
     };
     let load_time = started.elapsed();
-    let engine = Engine::new(config);
+    let mut engine = Engine::new(config);
+    engine.add_rules(extra);
     let (mut report, timings) = if args.timings {
         engine.scan_timed(load, baseline.as_ref())
     } else {
