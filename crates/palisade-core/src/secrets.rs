@@ -1542,7 +1542,7 @@ mod tests {
 
     fn b64std(s: &str) -> String {
         let mut out = b64url(s).replace('-', "+").replace('_', "/");
-        while !out.len().is_multiple_of(4) {
+        while out.len() % 4 != 0 {
             out.push('=');
         }
         out
