@@ -348,16 +348,27 @@ pub(crate) fn shard_ranges(len: u64, shard_size: u64) -> Vec<(u64, u64)> {
 /// a model (symlinks when not allowed, escaping links, sockets) fail the
 /// whole operation: use [`hash_collecting`] to get them as a list.
 pub fn hash_model(root: &Path, opts: &Options) -> Result<Manifest, HashError> {
-    let (manifest, issues) = hash_collecting(root, opts)?;
-    if issues.is_empty() {
-        Ok(manifest)
+    let h = hash_collecting(root, opts)?;
+    if h.issues.is_empty() {
+        Ok(h.manifest)
     } else {
-        Err(HashError::Issues(issues))
+        Err(HashError::Issues(h.issues))
     }
 }
 
+/// A model hashed as far as it could be.
+#[derive(Debug)]
+pub struct Hashed {
+    /// The resources that were hashed.
+    pub manifest: Manifest,
+    /// Files that could not be part of the model.
+    pub issues: Vec<Issue>,
+    /// Every file hashed, with its length.
+    pub files: std::collections::BTreeMap<RelPath, u64>,
+}
+
 /// Hashes what can be hashed and returns the files that could not be.
-pub fn hash_collecting(root: &Path, opts: &Options) -> Result<(Manifest, Vec<Issue>), HashError> {
+pub fn hash_collecting(root: &Path, opts: &Options) -> Result<Hashed, HashError> {
     if let Method::Shards { shard_size: 0 } = opts.method {
         return Err(HashError::Option("shard size must be at least 1".into()));
     }
@@ -404,7 +415,11 @@ pub fn hash_collecting(root: &Path, opts: &Options) -> Result<(Manifest, Vec<Iss
         allow_symlinks: opts.allow_symlinks,
         ignore_paths: opts.ignore_paths.iter().map(ToString::to_string).collect(),
     };
-    Ok((Manifest::new(model_name, serialization, items), walk.issues))
+    Ok(Hashed {
+        manifest: Manifest::new(model_name, serialization, items),
+        issues: walk.issues,
+        files: walk.files.into_iter().map(|f| (f.rel, f.len)).collect(),
+    })
 }
 
 /// The model's name: the last component of its path (resolved when the path

@@ -2,6 +2,8 @@
 
 pub(crate) mod hash;
 pub(crate) mod scan;
+pub(crate) mod sign;
+pub(crate) mod verify;
 
 use anyhow::Result;
 use clap::Subcommand;
@@ -10,7 +12,9 @@ use clap::Subcommand;
 #[command(after_help = "Examples:
   palisade model hash ./my-model
   palisade model hash ./my-model --method shards --hash blake3 --format json
-  palisade model scan ./my-model")]
+  palisade model scan ./my-model
+  palisade model sign ./my-model --key key.pem --signature my-model.sig
+  palisade model verify ./my-model --signature my-model.sig --public-key key.pub")]
 pub(crate) struct Args {
     #[command(subcommand)]
     verb: Verb,
@@ -23,12 +27,18 @@ enum Verb {
     /// Scan model files for code execution (pickle globals, Keras Lambda
     /// layers, template injection) and malformed structure.
     Scan(scan::Args),
+    /// Sign a model (OpenSSF model-signing v1.0 Sigstore bundle) with a key or certificate.
+    Sign(sign::Args),
+    /// Verify a model against its signature, file by file.
+    Verify(verify::Args),
 }
 
 pub(crate) fn run(args: &Args) -> Result<u8> {
     match &args.verb {
         Verb::Hash(a) => hash::run(a),
         Verb::Scan(a) => scan::run(a),
+        Verb::Sign(a) => sign::run(a),
+        Verb::Verify(a) => verify::run(a),
     }
 }
 
