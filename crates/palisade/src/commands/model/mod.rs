@@ -1,5 +1,6 @@
 //! `palisade model <verb>`: the model supply chain. One file per verb.
 
+pub(crate) mod bom;
 pub(crate) mod hash;
 pub(crate) mod scan;
 pub(crate) mod sign;
@@ -14,7 +15,8 @@ use clap::Subcommand;
   palisade model hash ./my-model --method shards --hash blake3 --format json
   palisade model scan ./my-model
   palisade model sign ./my-model --key key.pem --signature my-model.sig
-  palisade model verify ./my-model --signature my-model.sig --public-key key.pub")]
+  palisade model verify ./my-model --signature my-model.sig --public-key key.pub
+  palisade model bom ./my-model --signature my-model.sig > my-model.cdx.json")]
 pub(crate) struct Args {
     #[command(subcommand)]
     verb: Verb,
@@ -31,6 +33,8 @@ enum Verb {
     Sign(sign::Args),
     /// Verify a model against its signature, file by file.
     Verify(verify::Args),
+    /// Inventory a model as a CycloneDX 1.6 ML-BOM.
+    Bom(bom::Args),
 }
 
 pub(crate) fn run(args: &Args) -> Result<u8> {
@@ -39,6 +43,7 @@ pub(crate) fn run(args: &Args) -> Result<u8> {
         Verb::Scan(a) => scan::run(a),
         Verb::Sign(a) => sign::run(a),
         Verb::Verify(a) => verify::run(a),
+        Verb::Bom(a) => bom::run(a),
     }
 }
 
