@@ -2,15 +2,17 @@
 //! signing v1.0 does ([`hash`], [`manifest`]), signing it into a Sigstore
 //! bundle ([`sign`], [`bundle`], [`keys`], [`certs`]), verifying it file
 //! by file ([`verify`]), inventorying it as a CycloneDX 1.6 ML-BOM
-//! ([`bom`]), and scanning model files for code execution and malformed
-//! structure ([`scan`]: pickle, PyTorch, NumPy, joblib, Keras, safetensors,
-//! GGUF, ONNX).
+//! ([`bom`]), encrypting it at rest in the age format ([`encrypt`]), and
+//! scanning model files for code execution and malformed structure
+//! ([`scan`]: pickle, PyTorch, NumPy, joblib, Keras, safetensors, GGUF,
+//! ONNX).
 //!
 //! Libraries never print: every function returns values or a precise error.
 
 pub mod bom;
 pub mod bundle;
 pub mod certs;
+pub mod encrypt;
 pub mod hash;
 pub mod keys;
 pub mod manifest;

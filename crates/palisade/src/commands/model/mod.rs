@@ -1,6 +1,7 @@
 //! `palisade model <verb>`: the model supply chain. One file per verb.
 
 pub(crate) mod bom;
+pub(crate) mod encrypt;
 pub(crate) mod hash;
 pub(crate) mod scan;
 pub(crate) mod sign;
@@ -16,7 +17,8 @@ use clap::Subcommand;
   palisade model scan ./my-model
   palisade model sign ./my-model --key key.pem --signature my-model.sig
   palisade model verify ./my-model --signature my-model.sig --public-key key.pub
-  palisade model bom ./my-model --signature my-model.sig > my-model.cdx.json")]
+  palisade model bom ./my-model --signature my-model.sig > my-model.cdx.json
+  palisade model encrypt ./my-model -o /mnt/share/my-model -R recipients.txt")]
 pub(crate) struct Args {
     #[command(subcommand)]
     verb: Verb,
@@ -35,6 +37,10 @@ enum Verb {
     Verify(verify::Args),
     /// Inventory a model as a CycloneDX 1.6 ML-BOM.
     Bom(bom::Args),
+    /// Encrypt weights at rest (age: X25519 recipients or passphrase), streaming.
+    Encrypt(encrypt::EncryptArgs),
+    /// Decrypt age-encrypted weights (e.g. in an init container, into a memory volume).
+    Decrypt(encrypt::DecryptArgs),
 }
 
 pub(crate) fn run(args: &Args) -> Result<u8> {
@@ -44,6 +50,8 @@ pub(crate) fn run(args: &Args) -> Result<u8> {
         Verb::Sign(a) => sign::run(a),
         Verb::Verify(a) => verify::run(a),
         Verb::Bom(a) => bom::run(a),
+        Verb::Encrypt(a) => encrypt::encrypt(a),
+        Verb::Decrypt(a) => encrypt::decrypt(a),
     }
 }
 

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Palisade vs the OpenSSF reference (model_signing 1.1.1) signing a 4 GiB
+# single-file model and a 4 x 1 GiB sharded model, warm and cold cache,
+# SHA-256 and BLAKE3, beside this machine's single-stream SHA-256 rate.
+# Prints one table; generated models go to bench/out/ and are deleted after.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+OUT=bench/out/model-sign
+VENV=bench/out/venv-ms
+SIZE_GIB=${SIZE_GIB:-4}
+mkdir -p "$OUT"
+trap 'rm -rf "$OUT/single" "$OUT/sharded"' EXIT
+
+command -v /usr/bin/time >/dev/null || apt-get install -y time >/dev/null
+if [ ! -x "$VENV/bin/model_signing" ]; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check model-signing==1.1.1 pyOpenSSL
+fi
+if [ -z "${PALISADE_BIN:-}" ]; then
+  cargo build --release -q -p palisade
+fi
+PAL=${PALISADE_BIN:-target/release/palisade}
+PY=$VENV/bin/python
+
+# Models: random bytes (incompressible; the page cache holds them when warm).
+mkdir -p "$OUT/single" "$OUT/sharded"
+if [ ! -s "$OUT/single/model.safetensors" ]; then
+  head -c "$((SIZE_GIB << 30))" /dev/urandom > "$OUT/single/model.safetensors"
+fi
+for i in 1 2 3 4; do
+  f="$OUT/sharded/model-0000$i-of-00004.safetensors"
+  [ -s "$f" ] || head -c "$((SIZE_GIB << 28))" /dev/urandom > "$f"
+done
+"$PY" - "$OUT" <<'PY'
+import sys
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives import serialization
+k = ec.generate_private_key(ec.SECP256R1())
+open(f"{sys.argv[1]}/key.pem", "wb").write(k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+PY
+cat > "$OUT/ref_sign.py" <<'PY'
+import sys
+from model_signing import hashing, signing
+key, model, sig, method, hash_type = sys.argv[1:6]
+hc = hashing.Config()
+if method == "shards":
+    hc.use_shard_serialization(hashing_algorithm=hash_type)
+else:
+    hc.use_file_serialization(hashing_algorithm=hash_type)
+signing.Config().use_elliptic_key_signer(private_key=key).set_hashing_config(hc).sign(model, sig)
+PY
+cat > "$OUT/sha256_rate.py" <<'PY'
+import hashlib, sys
+h = hashlib.sha256()
+with open(sys.argv[1], "rb", buffering=0) as f:
+    while True:
+        b = f.read(1 << 20)
+        if not b:
+            break
+        h.update(b)
+print(h.hexdigest())
+PY
+
+COLD=no
+if sync && echo 3 > /proc/sys/vm/drop_caches 2>/dev/null; then COLD=yes; fi
+drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
+warm() { cat "$@" > /dev/null; }
+
+BYTES=$(( SIZE_GIB << 30 ))
+RESULTS=$OUT/results.tsv
+: > "$RESULTS"
+# measure LABEL CACHE FILES... -- CMD...: wall seconds and peak RSS (MB).
+measure() {
+  local label=$1 cache=$2; shift 2
+  local files=(); while [ "$1" != "--" ]; do files+=("$1"); shift; done; shift
+  if [ "$cache" = cold ]; then drop; else warm "${files[@]}"; fi
+  /usr/bin/time -f '%e %M' -o "$OUT/time.txt" "$@" > /dev/null 2> "$OUT/err.txt" || { cat "$OUT/err.txt" >&2; return 1; }
+  read -r wall rss < "$OUT/time.txt"
+  printf '%s\t%s\t%s\t%s\n' "$label" "$cache" "$wall" "$((rss / 1024))" >> "$RESULTS"
+}
+
+S=$OUT/single/model.safetensors
+SH=("$OUT"/sharded/*.safetensors)
+caches=(warm); [ "$COLD" = yes ] && caches+=(cold)
+for cache in "${caches[@]}"; do
+  measure "sha256sum (single stream)" "$cache" "$S" -- sha256sum "$S"
+  measure "python hashlib sha256 (single stream)" "$cache" "$S" -- "$PY" "$OUT/sha256_rate.py" "$S"
+  for hash in sha256 blake3; do
+    measure "1x${SIZE_GIB}G files $hash palisade" "$cache" "$S" -- $PAL model sign "$OUT/single" --key "$OUT/key.pem" --signature "$OUT/p.sig" --hash "$hash"
+    measure "1x${SIZE_GIB}G files $hash model_signing" "$cache" "$S" -- "$PY" "$OUT/ref_sign.py" "$OUT/key.pem" "$OUT/single" "$OUT/r.sig" files "$hash"
+    measure "4x$((SIZE_GIB * 256))M files $hash palisade" "$cache" "${SH[@]}" -- $PAL model sign "$OUT/sharded" --key "$OUT/key.pem" --signature "$OUT/p.sig" --hash "$hash"
+    measure "4x$((SIZE_GIB * 256))M files $hash model_signing" "$cache" "${SH[@]}" -- "$PY" "$OUT/ref_sign.py" "$OUT/key.pem" "$OUT/sharded" "$OUT/r.sig" files "$hash"
+  done
+  measure "1x${SIZE_GIB}G shards(1GB) sha256 palisade" "$cache" "$S" -- $PAL model sign "$OUT/single" --key "$OUT/key.pem" --signature "$OUT/p.sig" --method shards
+  measure "1x${SIZE_GIB}G shards(1GB) sha256 model_signing" "$cache" "$S" -- "$PY" "$OUT/ref_sign.py" "$OUT/key.pem" "$OUT/single" "$OUT/r.sig" shards sha256
+done
+
+echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; load average now: $(cut -d' ' -f1-3 /proc/loadavg) (shared with other jobs)"
+echo "Cold cache runs: $COLD (drop_caches $( [ "$COLD" = yes ] && echo permitted || echo 'not permitted here'))"
+awk -F'\t' -v bytes="$BYTES" -v cores="$(nproc)" '
+  { label[NR]=$1; cache[NR]=$2; wall[NR]=$3; rss[NR]=$4; key=$2 "|" $1; w[key]=$3 }
+  /single stream/ { if (!($2 in best) || $3 < best[$2]) best[$2]=$3 }
+  END {
+    printf "%-44s %-5s %8s %9s %8s %9s %s\n", "run", "cache", "wall s", "GB/s", "RSS MB", "vs ref", "vs 1-stream/limit"
+    for (i = 1; i <= NR; i++) {
+      gbs = bytes / wall[i] / 1e9
+      ratio = ""
+      if (label[i] ~ / palisade$/) {
+        ref = label[i]; sub(/ palisade$/, " model_signing", ref)
+        if ((cache[i] "|" ref) in w) ratio = sprintf("%.2fx faster", w[cache[i] "|" ref] / wall[i])
+      }
+      lim = ""
+      if (label[i] ~ /sha256 palisade$/ && best[cache[i]] > 0) {
+        one = bytes / best[cache[i]] / 1e9
+        par = (label[i] ~ /^1x.* files /) ? 1 : cores
+        lim = sprintf("%.0f%% of %.2f GB/s", 100 * gbs / (one * par), one * par)
+      }
+      printf "%-44s %-5s %8.2f %9.2f %8d %9s %s\n", label[i], cache[i], wall[i], gbs, rss[i], ratio, lim
+    }
+  }' "$RESULTS"
