@@ -55,12 +55,17 @@ impl Rule for GpuQuota {
             }
             for c in &w.containers {
                 if let Some((res, _)) = gpu_request(c) {
-                    let res = res.to_owned();
-                    wanted
+                    // Anchor the namespace's finding on the workload that sorts
+                    // first by kind and name, so a cluster scan (API order) and a
+                    // manifest scan (file order) report it on the same object.
+                    let slot = wanted
                         .entry(w.object.effective_namespace())
                         .or_default()
-                        .entry(res)
+                        .entry(res.to_owned())
                         .or_insert((w.object, c.path.key("resources")));
+                    if (&w.object.kind, &w.object.name) < (&slot.0.kind, &slot.0.name) {
+                        *slot = (w.object, c.path.key("resources"));
+                    }
                 }
             }
         }
