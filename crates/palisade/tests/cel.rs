@@ -179,3 +179,65 @@ fn policies_are_evaluated_offline() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("broken-policy.yaml:14:"));
 }
+
+/// The README's example: `examples/policies/` against the vulnerable example.
+#[test]
+fn the_example_policies_report_what_the_readme_shows() {
+    let rules_of = |args: &[&str]| -> Vec<(String, String)> {
+        let out = palisade(&root())
+            .args(["scan", "--format", "json"])
+            .args(args)
+            .arg("examples/vulnerable-ai-cluster")
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut got: Vec<(String, String)> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["rule"].as_str().unwrap().to_owned(),
+                    f["resource"]["name"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        got.sort();
+        got
+    };
+    let pair = |r: &str, n: &str| (r.to_owned(), n.to_owned());
+    assert_eq!(
+        rules_of(&[
+            "--config",
+            "examples/policies/palisade.yaml",
+            "--only",
+            "ACME-001,ACME-002"
+        ]),
+        [
+            pair("ACME-001", "tokenizer"),
+            pair("ACME-001", "vllm-llama3"),
+            pair("ACME-002", "dcgm-exporter"),
+            pair("ACME-002", "tokenizer"),
+            pair("ACME-002", "vllm-llama3"),
+        ]
+    );
+    assert_eq!(
+        rules_of(&[
+            "--policy",
+            "examples/policies/no-remote-code.yaml",
+            "--only",
+            "VAP-no-remote-code.acme.example"
+        ]),
+        [
+            pair("VAP-no-remote-code.acme.example", "tokenizer"),
+            pair("VAP-no-remote-code.acme.example", "vllm-llama3"),
+            pair("VAP-no-remote-code.acme.example", "vllm-llama3"),
+        ]
+    );
+}
