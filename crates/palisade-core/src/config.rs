@@ -482,10 +482,12 @@ impl Config {
                             .push(parse_exception(&cx, item, &check_rule)?);
                     }
                 }
+                // Read by `palisade secrets` (palisade_secrets::policy::PolicySet).
+                "secrets" => {}
                 other => {
                     return Err(cx.err(
                         top.key_pos,
-                        format!("unknown key {other:?} (expected rules, images, exceptions, severityThreshold, customRules)"),
+                        format!("unknown key {other:?} (expected rules, images, exceptions, severityThreshold, customRules, secrets)"),
                     ));
                 }
             }

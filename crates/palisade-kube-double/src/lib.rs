@@ -14,7 +14,21 @@
 //!   asks for `Accept: application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1`;
 //! - `Status` objects for errors: 403 `Forbidden` for resources marked
 //!   forbidden, 404 `NotFound`, 400 `BadRequest` for a bad `continue` token,
-//!   405 `MethodNotAllowed` for verbs it does not serve yet.
+//!   405 `MethodNotAllowed` for verbs it does not serve;
+//! - writes: `POST` (create, `generateName`, 409 `AlreadyExists`), `PUT`
+//!   (replace; a stale `metadata.resourceVersion` gets 409 `Conflict`, as
+//!   Leases need for leader election), `PATCH` with
+//!   `application/json-patch+json`, `application/merge-patch+json` and
+//!   `application/strategic-merge-patch+json` (see [`patch`]; 422 `Invalid`
+//!   when a JSON Patch operation fails, 415 for server-side apply and for
+//!   strategic patches of custom resources), `DELETE`;
+//!   `metadata.generation` is bumped when `spec` changes;
+//! - watches (`?watch=true`): newline-delimited `WatchEvent`s (`ADDED`,
+//!   `MODIFIED`, `DELETED`) from `resourceVersion` on, every object as
+//!   `ADDED` when it is empty or `0`, an `ERROR` event with a 410 `Expired`
+//!   Status when the version is older than the history kept, ended after
+//!   `timeoutSeconds`; metadata-only watches get `PartialObjectMetadata`;
+//!   `fieldSelector=metadata.name=...` is honoured;
 //!
 //! Every request is recorded ([`Running::requests`]) so tests can assert what
 //! a client asked for (for example that no full Secret was ever fetched).
@@ -24,7 +38,7 @@
 //! Added objects get what the API server would add: `metadata.uid`,
 //! `resourceVersion`, `creationTimestamp`, `managedFields`, the `default`
 //! namespace for namespaced objects without one, and Secrets' `stringData`
-//! merged into base64 `data`. Field and label selectors are not implemented.
+//! merged into base64 `data`. Label selectors are not implemented.
 
 use axum::Router;
 use axum::body::Body;
@@ -36,6 +50,9 @@ use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+pub mod patch;
+mod write;
 
 /// A resource type the double serves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +104,9 @@ pub fn builtin_resources() -> Vec<Resource> {
         r("", "v1", "ServiceAccount", "serviceaccounts", true),
         r("", "v1", "Namespace", "namespaces", false),
         r("", "v1", "Node", "nodes", false),
+        r("", "v1", "Event", "events", true),
+        r("events.k8s.io", "v1", "Event", "events", true),
+        r("coordination.k8s.io", "v1", "Lease", "leases", true),
         r("", "v1", "LimitRange", "limitranges", true),
         r("", "v1", "ResourceQuota", "resourcequotas", true),
         r(
@@ -318,7 +338,23 @@ pub struct RecordedRequest {
     pub accept: String,
     /// Status code answered.
     pub status: u16,
+    /// `Content-Type` of the request (empty when none).
+    pub content_type: String,
 }
+
+/// One change, as a watch reports it.
+#[derive(Debug, Clone)]
+struct Change {
+    rv: u64,
+    key: Key,
+    namespace: String,
+    name: String,
+    kind: &'static str,
+    object: Value,
+}
+
+/// Changes kept for watches; older resource versions get 410 Expired.
+const HISTORY: usize = 50_000;
 
 type Key = (String, String); // (group, plural)
 
@@ -329,6 +365,11 @@ pub struct Store {
     objects: BTreeMap<Key, BTreeMap<(String, String), Value>>,
     forbidden: BTreeSet<Key>,
     resource_version: u64,
+    known: Vec<Resource>,
+    history: std::collections::VecDeque<Change>,
+    /// Writes that answer 409 Conflict once, whatever their resourceVersion
+    /// (to test a client's retry): (group, plural, name).
+    conflicts: Vec<(String, String, String)>,
 }
 
 impl Store {
@@ -350,51 +391,94 @@ impl Store {
             .get(&(group.to_owned(), plural.to_owned()))?
             .get(&(namespace.to_owned(), name.to_owned()))
     }
-}
 
-/// Builds and starts a double.
-#[derive(Debug)]
-pub struct Double {
-    store: Store,
-    known: Vec<Resource>,
-}
-
-impl Default for Double {
-    fn default() -> Self {
-        Self::new()
+    /// Every object of a resource, in etcd key order.
+    pub fn list(&self, group: &str, plural: &str) -> Vec<&Value> {
+        self.objects
+            .get(&(group.to_owned(), plural.to_owned()))
+            .map(|m| m.values().collect())
+            .unwrap_or_default()
     }
-}
 
-impl Double {
-    /// A double serving the built-in resources and no objects.
-    pub fn new() -> Self {
-        Self {
-            store: Store {
-                resources: builtin_resources(),
-                ..Store::default()
-            },
-            known: known_custom_resources(),
+    /// Makes the next write of `group`/`plural` `name` answer 409 Conflict.
+    pub fn conflict_once(&mut self, group: &str, plural: &str, name: &str) {
+        self.conflicts
+            .push((group.to_owned(), plural.to_owned(), name.to_owned()));
+    }
+
+    fn record(
+        &mut self,
+        res: &Resource,
+        namespace: &str,
+        name: &str,
+        kind: &'static str,
+        object: &Value,
+    ) {
+        self.history.push_back(Change {
+            rv: self.resource_version,
+            key: (res.group.clone(), res.plural.clone()),
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+            kind,
+            object: object.clone(),
+        });
+        while self.history.len() > HISTORY {
+            self.history.pop_front();
         }
     }
 
-    /// Serves another resource type (a CRD).
-    #[must_use]
-    pub fn resource(mut self, r: Resource) -> Self {
-        if !self.store.resources.contains(&r) {
-            self.store.resources.push(r);
+    /// Creates or replaces an object as a client write would (new
+    /// resourceVersion, a watch event); the object keeps its uid and
+    /// creationTimestamp when it existed.
+    pub fn upsert(&mut self, obj: Value) -> Result<(), AddError> {
+        self.store_object(obj, None)
+    }
+
+    /// Deletes an object (a `DELETED` watch event). Whether it existed.
+    pub fn delete(&mut self, group: &str, plural: &str, namespace: &str, name: &str) -> bool {
+        let Some(res) = self
+            .resources
+            .iter()
+            .find(|r| r.group == group && r.plural == plural)
+            .cloned()
+        else {
+            return false;
+        };
+        let removed = self
+            .objects
+            .get_mut(&(group.to_owned(), plural.to_owned()))
+            .and_then(|m| m.remove(&(namespace.to_owned(), name.to_owned())));
+        match removed {
+            Some(mut o) => {
+                self.resource_version += 1;
+                if let Some(m) = o.get_mut("metadata").and_then(Value::as_object_mut) {
+                    m.insert(
+                        "resourceVersion".into(),
+                        Value::String(self.resource_version.to_string()),
+                    );
+                }
+                self.record(&res, namespace, name, "DELETED", &o);
+                true
+            }
+            None => false,
         }
-        self
     }
 
-    /// Answers 403 Forbidden to every request for `plural` in `group`.
-    #[must_use]
-    pub fn forbid(mut self, group: &str, plural: &str) -> Self {
-        self.store.forbidden.insert((group.into(), plural.into()));
-        self
+    fn find_resource(&self, api_version: &str, kind: &str) -> Option<Resource> {
+        let (group, version) = api_version
+            .split_once('/')
+            .map_or(("", api_version), |(g, v)| (g, v));
+        let find = |rs: &[Resource]| {
+            rs.iter()
+                .find(|r| r.group == group && r.version == version && r.kind == kind)
+                .cloned()
+        };
+        find(&self.resources).or_else(|| find(&self.known))
     }
 
-    /// Adds an object, as `kubectl apply` would have created it.
-    pub fn add(&mut self, mut obj: Value) -> Result<(), AddError> {
+    /// Stores `obj`; `created_at` is the creationTimestamp of a new object
+    /// (None: the fixed time of [`Double::add`]).
+    fn store_object(&mut self, mut obj: Value, created_at: Option<String>) -> Result<(), AddError> {
         let api_version = obj
             .get("apiVersion")
             .and_then(Value::as_str)
@@ -405,24 +489,15 @@ impl Double {
             .and_then(Value::as_str)
             .ok_or(AddError::Missing("kind"))?
             .to_owned();
-        let (group, version) = api_version
-            .split_once('/')
-            .map_or(("", api_version.as_str()), |(g, v)| (g, v));
-        let find = |rs: &[Resource]| {
-            rs.iter()
-                .find(|r| r.group == group && r.version == version && r.kind == kind)
-                .cloned()
-        };
-        let res = if let Some(r) = find(&self.store.resources) {
-            r
-        } else {
-            let r = find(&self.known).ok_or_else(|| AddError::UnknownKind {
+        let res = self
+            .find_resource(&api_version, &kind)
+            .ok_or_else(|| AddError::UnknownKind {
                 api_version: api_version.clone(),
                 kind: kind.clone(),
             })?;
-            self.store.resources.push(r.clone());
-            r
-        };
+        if !self.resources.contains(&res) {
+            self.resources.push(res.clone());
+        }
         let meta = obj
             .as_object_mut()
             .ok_or(AddError::Missing("metadata"))?
@@ -447,34 +522,110 @@ impl Double {
             meta.remove("namespace");
             String::new()
         };
-        self.store.resource_version += 1;
-        let rv = self.store.resource_version;
-        meta.insert("uid".into(), Value::String(uid(rv)));
+        let key = (res.group.clone(), res.plural.clone());
+        let existing = self
+            .objects
+            .get(&key)
+            .and_then(|m| m.get(&(namespace.clone(), name.clone())))
+            .cloned();
+        self.resource_version += 1;
+        let rv = self.resource_version;
         meta.insert("resourceVersion".into(), Value::String(rv.to_string()));
-        meta.insert(
-            "creationTimestamp".into(),
-            Value::String("2026-01-05T09:30:00Z".into()),
-        );
-        meta.insert(
-            "managedFields".into(),
-            json!([{
-                "manager": "kubectl-client-side-apply",
-                "operation": "Update",
-                "apiVersion": api_version,
-                "time": "2026-01-05T09:30:00Z",
-                "fieldsType": "FieldsV1",
-                "fieldsV1": {"f:metadata": {"f:annotations": {".": {}}}}
-            }]),
-        );
+        let event = if let Some(old) = &existing {
+            for k in ["uid", "creationTimestamp"] {
+                if let Some(v) = old.pointer(&format!("/metadata/{k}")) {
+                    meta.insert(k.into(), v.clone());
+                }
+            }
+            let generation = old
+                .pointer("/metadata/generation")
+                .and_then(Value::as_i64)
+                .unwrap_or(1);
+            let bumped = old.get("spec") != obj.get("spec");
+            if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+                m.insert(
+                    "generation".into(),
+                    Value::from(if bumped { generation + 1 } else { generation }),
+                );
+            }
+            "MODIFIED"
+        } else {
+            let at = created_at.unwrap_or_else(|| "2026-01-05T09:30:00Z".to_owned());
+            meta.insert("uid".into(), Value::String(uid(rv)));
+            meta.insert("creationTimestamp".into(), Value::String(at.clone()));
+            meta.insert(
+                "managedFields".into(),
+                json!([{
+                    "manager": "kubectl-client-side-apply",
+                    "operation": "Update",
+                    "apiVersion": api_version,
+                    "time": at,
+                    "fieldsType": "FieldsV1",
+                    "fieldsV1": {"f:metadata": {"f:annotations": {".": {}}}}
+                }]),
+            );
+            if obj.get("spec").is_some()
+                && let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut)
+            {
+                m.insert("generation".into(), Value::from(1));
+            }
+            "ADDED"
+        };
         if res.group.is_empty() && res.kind == "Secret" {
             merge_string_data(&mut obj);
         }
-        self.store
-            .objects
-            .entry((res.group.clone(), res.plural.clone()))
+        self.record(&res, &namespace, &name, event, &obj);
+        self.objects
+            .entry(key)
             .or_default()
             .insert((namespace, name), obj);
         Ok(())
+    }
+}
+
+/// Builds and starts a double.
+#[derive(Debug)]
+pub struct Double {
+    store: Store,
+}
+
+impl Default for Double {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Double {
+    /// A double serving the built-in resources and no objects.
+    pub fn new() -> Self {
+        Self {
+            store: Store {
+                resources: builtin_resources(),
+                known: known_custom_resources(),
+                ..Store::default()
+            },
+        }
+    }
+
+    /// Serves another resource type (a CRD).
+    #[must_use]
+    pub fn resource(mut self, r: Resource) -> Self {
+        if !self.store.resources.contains(&r) {
+            self.store.resources.push(r);
+        }
+        self
+    }
+
+    /// Answers 403 Forbidden to every request for `plural` in `group`.
+    #[must_use]
+    pub fn forbid(mut self, group: &str, plural: &str) -> Self {
+        self.store.forbidden.insert((group.into(), plural.into()));
+        self
+    }
+
+    /// Adds an object, as `kubectl apply` would have created it.
+    pub fn add(&mut self, obj: Value) -> Result<(), AddError> {
+        self.store.store_object(obj, None)
     }
 
     /// Starts serving on `127.0.0.1` on a free port, in a background thread
@@ -484,6 +635,7 @@ impl Double {
         let state = Arc::new(Shared {
             store: RwLock::new(self.store),
             log: Mutex::new(Vec::new()),
+            changed: tokio::sync::Notify::new(),
         });
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         listener.set_nonblocking(true)?;
@@ -550,6 +702,7 @@ fn merge_string_data(obj: &mut Value) {
 struct Shared {
     store: RwLock<Store>,
     log: Mutex<Vec<RecordedRequest>>,
+    changed: tokio::sync::Notify,
 }
 
 /// A running double.
@@ -582,12 +735,15 @@ impl Running {
     }
 
     /// Runs `f` with the store (to inspect or change what is served).
+    /// Watches see the changes made here.
     pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
-        f(&mut self
+        let out = f(&mut self
             .state
             .store
             .write()
-            .unwrap_or_else(PoisonError::into_inner))
+            .unwrap_or_else(PoisonError::into_inner));
+        self.state.changed.notify_waiters();
+        out
     }
 
     /// A kubeconfig (YAML) whose current context `context` points at the
@@ -616,17 +772,49 @@ fn app(state: Arc<Shared>) -> Router {
     Router::new().fallback(handle).with_state(state)
 }
 
+/// What a route answers: a body, or a watch to stream.
+enum Reply {
+    Body(StatusCode, Vec<u8>),
+    Watch(WatchSpec),
+}
+
+impl From<(StatusCode, Vec<u8>)> for Reply {
+    fn from((s, b): (StatusCode, Vec<u8>)) -> Self {
+        Reply::Body(s, b)
+    }
+}
+
 async fn handle(State(state): State<Arc<Shared>>, req: Request) -> Response {
-    let method = req.method().clone();
-    let path = req.uri().path().to_owned();
-    let query = req.uri().query().unwrap_or("").to_owned();
-    let accept = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let (status, body) = route(&state, &method, &path, &query, req.headers());
+    let (parts, body) = req.into_parts();
+    let method = parts.method.clone();
+    let path = parts.uri.path().to_owned();
+    let query = parts.uri.query().unwrap_or("").to_owned();
+    let text = |h: header::HeaderName| {
+        parts
+            .headers
+            .get(h)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    };
+    let accept = text(header::ACCEPT);
+    let content_type = text(header::CONTENT_TYPE);
+    let reply = match axum::body::to_bytes(body, 32 << 20).await {
+        Ok(body) => route(&state, &method, &path, &query, &parts.headers, &body),
+        Err(_) => Reply::Body(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            status_body(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "RequestEntityTooLarge",
+                "the request body is too large",
+                None,
+            ),
+        ),
+    };
+    let status = match &reply {
+        Reply::Body(s, _) => *s,
+        Reply::Watch(_) => StatusCode::OK,
+    };
     state
         .log
         .lock()
@@ -637,13 +825,134 @@ async fn handle(State(state): State<Arc<Shared>>, req: Request) -> Response {
             query,
             accept,
             status: status.as_u16(),
+            content_type,
         });
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        Body::from(body),
+    match reply {
+        Reply::Body(status, body) => (
+            status,
+            [(header::CONTENT_TYPE, "application/json")],
+            Body::from(body),
+        )
+            .into_response(),
+        Reply::Watch(spec) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            Body::from_stream(watch_stream(state, spec)),
+        )
+            .into_response(),
+    }
+}
+
+/// A watch request.
+#[derive(Debug, Clone)]
+struct WatchSpec {
+    key: Key,
+    kind: String,
+    api_version: String,
+    namespace: Option<String>,
+    name: Option<String>,
+    metadata_only: bool,
+    /// Resource version to start after (None: send every object as ADDED).
+    from: Option<u64>,
+    deadline: tokio::time::Instant,
+}
+
+fn event_line(spec: &WatchSpec, kind: &str, object: &Value) -> Vec<u8> {
+    let mut o = if spec.metadata_only {
+        partial(object)
+    } else {
+        object.clone()
+    };
+    if !spec.metadata_only
+        && let Some(m) = o.as_object_mut()
+    {
+        m.insert("apiVersion".into(), Value::String(spec.api_version.clone()));
+        m.insert("kind".into(), Value::String(spec.kind.clone()));
+    }
+    let mut line = serde_json::to_vec(&json!({"type": kind, "object": o})).unwrap_or_default();
+    line.push(b'\n');
+    line
+}
+
+fn watch_stream(
+    state: Arc<Shared>,
+    spec: WatchSpec,
+) -> impl futures::Stream<Item = Result<Vec<u8>, std::convert::Infallible>> {
+    use std::collections::VecDeque;
+    let mut pending: VecDeque<Vec<u8>> = VecDeque::new();
+    let last;
+    {
+        let store = state.store.read().unwrap_or_else(PoisonError::into_inner);
+        let in_scope = |ns: &str, name: &str| {
+            spec.namespace.as_deref().is_none_or(|n| n == ns)
+                && spec.name.as_deref().is_none_or(|n| n == name)
+        };
+        match spec.from {
+            None => {
+                if let Some(objs) = store.objects.get(&spec.key) {
+                    for ((ns, name), o) in objs {
+                        if in_scope(ns, name) {
+                            pending.push_back(event_line(&spec, "ADDED", o));
+                        }
+                    }
+                }
+                last = store.resource_version;
+            }
+            Some(rv) => {
+                let oldest = store
+                    .history
+                    .front()
+                    .map_or(store.resource_version, |c| c.rv);
+                if rv + 1 < oldest && rv < store.resource_version {
+                    let status = json!({"kind": "Status", "apiVersion": "v1", "metadata": {},
+                        "status": "Failure", "message": format!("too old resource version: {rv} ({oldest})"),
+                        "reason": "Expired", "code": 410});
+                    let mut line = serde_json::to_vec(&json!({"type": "ERROR", "object": status}))
+                        .unwrap_or_default();
+                    line.push(b'\n');
+                    pending.push_back(line);
+                    last = u64::MAX;
+                } else {
+                    last = rv;
+                }
+            }
+        }
+    }
+    futures::stream::unfold(
+        (state, spec, pending, last),
+        |(state, spec, mut pending, mut last)| async move {
+            loop {
+                if let Some(line) = pending.pop_front() {
+                    return Some((Ok(line), (state, spec, pending, last)));
+                }
+                if last == u64::MAX || tokio::time::Instant::now() >= spec.deadline {
+                    return None;
+                }
+                let notified = state.changed.notified();
+                tokio::pin!(notified);
+                notified.as_mut().enable();
+                {
+                    let store = state.store.read().unwrap_or_else(PoisonError::into_inner);
+                    let since = last;
+                    for c in store.history.iter().filter(|c| c.rv > since) {
+                        if c.key == spec.key
+                            && spec.namespace.as_deref().is_none_or(|n| n == c.namespace)
+                            && spec.name.as_deref().is_none_or(|n| n == c.name)
+                        {
+                            pending.push_back(event_line(&spec, c.kind, &c.object));
+                        }
+                    }
+                    last = last.max(store.resource_version);
+                }
+                if pending.is_empty() {
+                    tokio::select! {
+                        () = &mut notified => {}
+                        () = tokio::time::sleep_until(spec.deadline) => {}
+                    }
+                }
+            }
+        },
     )
-        .into_response()
 }
 
 fn status_body(code: StatusCode, reason: &str, message: &str, details: Option<Value>) -> Vec<u8> {
@@ -754,7 +1063,24 @@ fn route(
     path: &str,
     query: &str,
     headers: &HeaderMap,
-) -> (StatusCode, Vec<u8>) {
+    body: &[u8],
+) -> Reply {
+    if method != Method::GET {
+        let (code, mut out) = write::write(state, method, path, query, headers, body);
+        state.changed.notify_waiters();
+        // Like the real server, writes answer metadata only when asked.
+        let metadata_only = headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("as=PartialObjectMetadata"));
+        if metadata_only
+            && code.is_success()
+            && let Ok(v) = serde_json::from_slice::<Value>(&out)
+        {
+            out = to_vec(&partial(&v));
+        }
+        return Reply::Body(code, out);
+    }
     let store = state.store.read().unwrap_or_else(PoisonError::into_inner);
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     let (group, version, rest): (&str, &str, &[&str]) = match segs.as_slice() {
@@ -766,28 +1092,29 @@ fn route(
                     "versions": ["v1"],
                     "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1:6443"}],
                 })),
-            );
+            )
+                .into();
         }
-        ["apis"] => return (StatusCode::OK, to_vec(&group_list(&store))),
+        ["apis"] => return (StatusCode::OK, to_vec(&group_list(&store))).into(),
         ["api", v] | ["apis", "", v] => match resource_list(&store, "", v) {
-            Some(l) => return (StatusCode::OK, to_vec(&l)),
-            None => return not_found(path),
+            Some(l) => return (StatusCode::OK, to_vec(&l)).into(),
+            None => return not_found(path).into(),
         },
         ["apis", g, v] => match resource_list(&store, g, v) {
-            Some(l) => return (StatusCode::OK, to_vec(&l)),
-            None => return not_found(path),
+            Some(l) => return (StatusCode::OK, to_vec(&l)).into(),
+            None => return not_found(path).into(),
         },
         ["api", v, rest @ ..] => ("", *v, rest),
         ["apis", g, v, rest @ ..] => (*g, *v, rest),
-        _ => return not_found(path),
+        _ => return not_found(path).into(),
     };
     let (namespace, plural, name) = match rest {
         ["namespaces", ns, plural, tail @ ..] => (Some(*ns), *plural, tail.first().copied()),
         [plural, tail @ ..] => (None, *plural, tail.first().copied()),
-        [] => return not_found(path),
+        [] => return not_found(path).into(),
     };
     let Some(res) = store.resource(group, version, plural) else {
-        return not_found(path);
+        return not_found(path).into();
     };
     let key = (group.to_owned(), plural.to_owned());
     let verb = if name.is_some() { "get" } else { "list" };
@@ -807,31 +1134,43 @@ fn route(
                 ),
                 Some(json!({"group": group, "kind": plural})),
             ),
-        );
-    }
-    if method != Method::GET {
-        return (
-            StatusCode::METHOD_NOT_ALLOWED,
-            status_body(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "MethodNotAllowed",
-                &format!("the double does not serve {method} yet"),
-                None,
-            ),
-        );
+        )
+            .into();
     }
     let accept = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let metadata_only = accept.contains("as=PartialObjectMetadata");
+    if matches!(query_param(query, "watch"), Some("true" | "1")) {
+        let timeout = query_param(query, "timeoutSeconds")
+            .and_then(|t| t.parse::<u64>().ok())
+            .unwrap_or(300)
+            .min(1800);
+        let field_name = query_param(query, "fieldSelector")
+            .map(percent_decode)
+            .and_then(|f| f.strip_prefix("metadata.name=").map(str::to_owned));
+        let from = query_param(query, "resourceVersion")
+            .filter(|v| !v.is_empty() && *v != "0")
+            .map(|v| v.parse::<u64>().unwrap_or(0));
+        return Reply::Watch(WatchSpec {
+            key,
+            kind: res.kind.clone(),
+            api_version: res.api_version(),
+            namespace: namespace.map(str::to_owned),
+            name: name.map(str::to_owned).or(field_name),
+            metadata_only,
+            from,
+            deadline: tokio::time::Instant::now() + std::time::Duration::from_secs(timeout),
+        });
+    }
     let empty = BTreeMap::new();
     let objects = store.objects.get(&key).unwrap_or(&empty);
     if let Some(name) = name {
         let ns = namespace.unwrap_or("");
         return match objects.get(&(ns.to_owned(), name.to_owned())) {
-            Some(o) if metadata_only => (StatusCode::OK, to_vec(&partial(o))),
-            Some(o) => (StatusCode::OK, to_vec(o)),
+            Some(o) if metadata_only => (StatusCode::OK, to_vec(&partial(o))).into(),
+            Some(o) => (StatusCode::OK, to_vec(&with_type_meta(o, res))).into(),
             None => (
                 StatusCode::NOT_FOUND,
                 status_body(
@@ -843,10 +1182,11 @@ fn route(
                     ),
                     Some(json!({"name": name, "group": group, "kind": plural})),
                 ),
-            ),
+            )
+                .into(),
         };
     }
-    list(&store, res, objects, namespace, query, metadata_only)
+    list(&store, res, objects, namespace, query, metadata_only).into()
 }
 
 fn partial(o: &Value) -> Value {
@@ -989,6 +1329,16 @@ fn list(
         })
     };
     (StatusCode::OK, to_vec(&body))
+}
+
+/// A single object as the server returns it: with apiVersion and kind.
+fn with_type_meta(o: &Value, res: &Resource) -> Value {
+    let mut o = o.clone();
+    if let Some(m) = o.as_object_mut() {
+        m.insert("apiVersion".into(), Value::String(res.api_version()));
+        m.insert("kind".into(), Value::String(res.kind.clone()));
+    }
+    o
 }
 
 fn strip_type_meta(o: &Value) -> Value {

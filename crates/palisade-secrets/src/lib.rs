@@ -1,4 +1,13 @@
-//! Secrets lifecycle inside Kubernetes, first slice: the inventory.
+//! Secrets lifecycle inside Kubernetes: inventory, rotation, rollouts and
+//! the controller that runs them.
+//!
+//! - [`inventory`]: what exists, who consumes and reads it, findings.
+//! - [`policy`] and [`rotation`]: what to rotate now (a pure function of
+//!   metadata, policies and the clock) and the patches that do it;
+//!   [`generate`] makes the new values; [`audit`] records them by keyed hash.
+//! - [`rollout`]: which workloads roll when Secrets change (pure, paced).
+//! - `cluster` (feature `cluster`): applying both through kube-rs, and the
+//!   controller (watch, reconcile, Lease leader election, metrics).
 //!
 //! [`inventory`] takes loaded objects (manifests today; the same objects
 //! come from a cluster later) and answers, for every Secret: its type, key
@@ -12,8 +21,16 @@
 //!
 //! The library never prints; it returns data and [`palisade_core::Finding`]s.
 
+pub mod audit;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 pub mod duration;
+pub mod generate;
 mod inventory;
+pub mod pass;
+pub mod policy;
+pub mod rollout;
+pub mod rotation;
 pub mod rules;
 
 pub use duration::Duration;

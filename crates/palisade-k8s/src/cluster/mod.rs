@@ -249,6 +249,25 @@ async fn connect(opts: &ClusterOptions) -> Result<(Client, String), ClusterError
     Ok((client, context))
 }
 
+/// A client for the kubeconfig and context of `opts`, and the context name
+/// (for writers such as the secrets controller).
+pub async fn client(opts: &ClusterOptions) -> Result<(Client, String), ClusterError> {
+    connect(opts).await
+}
+
+/// One object from its JSON (a get or a watch event's object), made as
+/// [`load`] makes list items: type meta from `ar`, managedFields and Secret
+/// values dropped. `Ok(None)` for controller-owned Pods, ReplicaSets and Jobs.
+pub fn object_from_json(
+    text: &str,
+    ar: &ApiResource,
+    namespaced: bool,
+    context: &str,
+) -> Result<Option<Object>, serde_json::Error> {
+    let n: json::JsonNode = serde_json::from_str(text)?;
+    Ok(to_object(n.0, ar, namespaced, context))
+}
+
 /// One list to run: a resource, cluster-wide or in one namespace.
 #[derive(Debug, Clone)]
 struct Task {
