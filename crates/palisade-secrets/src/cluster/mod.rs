@@ -10,6 +10,7 @@
 //! patches), `events.k8s.io/v1` Events, and the audit log (JSON lines with
 //! keyed hashes, never values).
 
+pub mod controller;
 pub mod lease;
 
 use crate::audit::{AuditKey, AuditRecord};
@@ -157,7 +158,7 @@ async fn send(
     path: &str,
     content_type: &str,
     body: Vec<u8>,
-    redact: &dyn Fn(&str) -> String,
+    redact: &(dyn Fn(&str) -> String + Sync),
 ) -> Result<Value, ApplyError> {
     // Writes to Secrets ask for metadata only, so that no value comes back.
     let accept = if path.starts_with("/api/v1/") && path.contains("/secrets/") && method != "GET" {

@@ -26,6 +26,7 @@ use time::OffsetDateTime;
   palisade secrets rotate examples/vulnerable-ai-cluster --dry-run
   palisade secrets rotate --cluster --once --audit-key-file key --audit-log audit.jsonl
   palisade secrets rollouts --cluster
+  palisade secrets controller --audit-key-file /etc/palisade/audit-key
 
 Secret values are never printed: the inventory shows key names only, audit
 records carry keyed hashes.")]
@@ -42,6 +43,66 @@ enum Verb {
     Rotate(RotateArgs),
     /// Which workloads would roll (or roll them with --once) for the Secrets' current versions.
     Rollouts(RolloutsArgs),
+    /// Run rotation and rollouts continuously (kube-rs runtime, Lease leader election, metrics).
+    Controller(ControllerArgs),
+}
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  palisade secrets controller --audit-key-file /etc/palisade/audit-key
+  palisade secrets controller --kubeconfig ~/.kube/config --identity dev --listen 127.0.0.1:9090
+
+Watches Secrets as metadata only (values never cross the wire) and the
+Deployments, StatefulSets, DaemonSets and CronJobs that consume them; rotates
+Secrets whose policy says so and rolls their consumers (debounced,
+rate-limited, opt-out with palisade.dev/rollout: \"false\"). Several
+replicas are safe: only the holder of the Lease acts; it releases the Lease on
+SIGTERM so a follower takes over at once. Serves /metrics (Prometheus),
+/healthz and /readyz on --listen. Logs are JSON lines on stderr; no log line
+carries a secret value.
+
+RBAC it needs: secrets get/list/watch/patch; deployments, statefulsets,
+daemonsets, cronjobs get/list/watch/patch; events.k8s.io events create;
+coordination.k8s.io leases get/create/update in the Lease namespace.")]
+struct ControllerArgs {
+    /// Kubeconfig file [default: $KUBECONFIG, ~/.kube/config, else in-cluster].
+    #[arg(long, value_name = "FILE")]
+    kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context.
+    #[arg(long, value_name = "NAME")]
+    context: Option<String>,
+    /// This replica's identity in the Lease [default: $POD_NAME, else the host name].
+    #[arg(long, value_name = "NAME")]
+    identity: Option<String>,
+    /// Namespace of the Lease [default: $POD_NAMESPACE, else palisade].
+    #[arg(long, value_name = "NS")]
+    lease_namespace: Option<String>,
+    /// Name of the Lease.
+    #[arg(long, default_value = "palisade-secrets-controller")]
+    lease_name: String,
+    /// leaseDurationSeconds: a leader that stops renewing is replaced after this.
+    #[arg(long, default_value = "15s", value_parser = parse_duration)]
+    lease_duration: Duration,
+    /// How often the leader renews (and followers retry).
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    renew_every: Duration,
+    /// Longest wait between two reconciles of a Secret.
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    resync: Duration,
+    /// palisade.yaml with a secrets.rotation section [default: ./palisade.yaml if present].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Key of the audit records' keyed hashes (32 bytes or more).
+    #[arg(long, value_name = "FILE")]
+    audit_key_file: PathBuf,
+    /// Append audit records (JSON lines, 0600) to FILE.
+    #[arg(long, value_name = "FILE")]
+    audit_log: Option<PathBuf>,
+    /// Address of /metrics, /healthz and /readyz.
+    #[arg(long, default_value = "0.0.0.0:9090")]
+    listen: std::net::SocketAddr,
+    #[command(flatten)]
+    pacing: Pacing,
 }
 
 /// Where objects come from: files, or a live cluster.
@@ -285,6 +346,7 @@ pub(crate) fn run(args: &Args) -> Result<u8> {
         Verb::Inventory(a) => run_inventory(a),
         Verb::Rotate(a) => run_rotate(a),
         Verb::Rollouts(a) => run_rollouts(a),
+        Verb::Controller(a) => run_controller(a),
     }
 }
 
@@ -355,6 +417,84 @@ fn run_rotate(args: &RotateArgs) -> Result<u8> {
     } else {
         EXIT_OK
     })
+}
+
+fn run_controller(args: &ControllerArgs) -> Result<u8> {
+    use palisade_secrets::cluster::controller::{Clock, ControllerConfig, Metrics, app, run};
+    use std::sync::Arc;
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .try_init();
+    let key = audit_key(Some(&args.audit_key_file))?;
+    let policies = policies(args.config.as_deref())?;
+    let identity = args
+        .identity
+        .clone()
+        .or_else(|| std::env::var("POD_NAME").ok())
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_owned())
+        })
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "palisade-secrets".to_owned());
+    let std_dur = |d: Duration| std::time::Duration::from_millis(d.millis);
+    let cfg = ControllerConfig {
+        identity,
+        lease_namespace: args
+            .lease_namespace
+            .clone()
+            .or_else(|| std::env::var("POD_NAMESPACE").ok())
+            .unwrap_or_else(|| "palisade".to_owned()),
+        lease_name: args.lease_name.clone(),
+        lease_duration_secs: args.lease_duration.seconds().max(1),
+        renew_every: std_dur(args.renew_every),
+        policies,
+        rollout: args.pacing.policy(),
+        resync: std_dur(args.resync),
+    };
+    let opts = palisade_k8s::cluster::ClusterOptions {
+        kubeconfig: args.kubeconfig.clone(),
+        context: args.context.clone(),
+        ..palisade_k8s::cluster::ClusterOptions::default()
+    };
+    let audit = Arc::new(AuditSink::new(key, args.audit_log.clone()));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(async {
+        let (client, _) = palisade_k8s::cluster::client(&opts)
+            .await
+            .context("cannot connect to the cluster")?;
+        let metrics = Arc::new(Metrics::default());
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let router = app(metrics.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                () = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+            }
+            let _ = tx.send(true);
+        });
+        let clock: Clock = Arc::new(OffsetDateTime::now_utc);
+        run(client, cfg, audit, clock, metrics, rx)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
+    })?;
+    Ok(EXIT_OK)
 }
 
 fn run_rollouts(args: &RolloutsArgs) -> Result<u8> {

@@ -1,0 +1,672 @@
+//! `palisade secrets controller`: rotation and rollouts, continuously.
+//!
+//! - kube-rs runtime: a metadata-only watcher of Secrets (values never
+//!   cross the wire) reflected into a store drives a [`Controller`] that
+//!   reconciles one Secret at a time; reflectors of Deployments,
+//!   StatefulSets, DaemonSets and CronJobs feed the rollout planner and
+//!   re-trigger the Secrets a changed workload consumes.
+//! - A reconcile rotates the Secret when [`crate::rotation::decide`] says so,
+//!   then applies [`crate::rollout::plan_rollouts`] to the workloads that
+//!   track it, and requeues at the next due time, debounce end or rate-limit
+//!   end (at most `resync` later). Failures requeue with exponential backoff
+//!   (1 s doubling to 5 min, per Secret).
+//! - Leader election through a Lease ([`super::lease`]): only the leader
+//!   runs the controller; it renews every `renew_every` and stops acting as
+//!   soon as a renewal fails; on shutdown it releases the Lease so a
+//!   follower takes over at once.
+//! - `/metrics` (Prometheus text), `/healthz`, `/readyz` (caches synced).
+
+use super::lease::Elector;
+use super::{Actor, ApplyError, AuditSink, apply_rollout, apply_rotation, probe_unwritten};
+use crate::policy::{PolicySet, VERSION};
+use crate::rollout::{
+    OBSERVED, RESTARTED_AT, RolloutAction, RolloutPolicy, SecretState, WorkloadInfo, plan_rollouts,
+};
+use crate::rotation::{Action as RotAction, SecretMeta, decide};
+use futures::StreamExt as _;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
+use k8s_openapi::api::batch::v1::CronJob;
+use k8s_openapi::api::core::v1::Secret;
+use kube::Client;
+use kube::api::Api;
+use kube::core::{ApiResource, PartialObjectMeta};
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::{WatchStreamExt as _, reflector, watcher};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration as StdDuration;
+use time::OffsetDateTime;
+
+/// The clock (injected so tests can move time).
+pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
+
+/// How the controller runs.
+#[derive(Debug, Clone)]
+pub struct ControllerConfig {
+    /// This replica's identity (pod name).
+    pub identity: String,
+    /// Lease namespace.
+    pub lease_namespace: String,
+    /// Lease name.
+    pub lease_name: String,
+    /// `leaseDurationSeconds`.
+    pub lease_duration_secs: i64,
+    /// Renewal (and candidate retry) period.
+    pub renew_every: StdDuration,
+    /// Rotation policies of palisade.yaml (annotations apply anyway).
+    pub policies: PolicySet,
+    /// Rollout pacing.
+    pub rollout: RolloutPolicy,
+    /// Longest wait between two reconciles of a Secret.
+    pub resync: StdDuration,
+}
+
+impl Default for ControllerConfig {
+    fn default() -> Self {
+        Self {
+            identity: "palisade-secrets".into(),
+            lease_namespace: "palisade".into(),
+            lease_name: "palisade-secrets-controller".into(),
+            lease_duration_secs: 15,
+            renew_every: StdDuration::from_secs(5),
+            policies: PolicySet::default(),
+            rollout: RolloutPolicy::default(),
+            resync: StdDuration::from_secs(300),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabel {
+    result: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ActionLabel {
+    action: String,
+}
+
+/// The controller's metrics.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    reconciles: Family<ResultLabel, Counter>,
+    rotations: Family<ResultLabel, Counter>,
+    rollouts: Family<ActionLabel, Counter>,
+    leader: Gauge,
+    duration: Histogram,
+    ready: AtomicBool,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("palisade_secrets");
+        let reconciles = Family::<ResultLabel, Counter>::default();
+        let rotations = Family::<ResultLabel, Counter>::default();
+        let rollouts = Family::<ActionLabel, Counter>::default();
+        let leader = Gauge::default();
+        let duration = Histogram::new([0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0]);
+        registry.register(
+            "reconciles",
+            "Secret reconciles by result",
+            reconciles.clone(),
+        );
+        registry.register("rotations", "Secret rotations by result", rotations.clone());
+        registry.register(
+            "rollouts",
+            "Workload rollout decisions applied, by action",
+            rollouts.clone(),
+        );
+        registry.register(
+            "leader",
+            "1 while this replica holds the Lease",
+            leader.clone(),
+        );
+        registry.register(
+            "reconcile_duration_seconds",
+            "Time per reconcile",
+            duration.clone(),
+        );
+        Self {
+            registry,
+            reconciles,
+            rotations,
+            rollouts,
+            leader,
+            duration,
+            ready: AtomicBool::new(false),
+        }
+    }
+}
+
+impl Metrics {
+    /// The Prometheus text exposition.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+
+    /// Whether this replica leads.
+    pub fn is_leader(&self) -> bool {
+        self.leader.get() == 1
+    }
+
+    /// Whether the caches have synced.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Relaxed)
+    }
+
+    fn count(f: &Family<ResultLabel, Counter>, ok: bool) {
+        f.get_or_create(&ResultLabel {
+            result: if ok { "ok" } else { "error" }.into(),
+        })
+        .inc();
+    }
+}
+
+/// The health and metrics endpoints.
+pub fn app(metrics: Arc<Metrics>) -> axum::Router {
+    use axum::http::StatusCode;
+    use axum::routing::get;
+    let m1 = metrics.clone();
+    let m2 = metrics;
+    axum::Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route(
+            "/readyz",
+            get(move || {
+                let m = m1.clone();
+                async move {
+                    if m.is_ready() {
+                        (StatusCode::OK, "ok\n")
+                    } else {
+                        (StatusCode::SERVICE_UNAVAILABLE, "caches not synced\n")
+                    }
+                }
+            }),
+        )
+        .route(
+            "/metrics",
+            get(move || {
+                let m = m2.clone();
+                async move {
+                    (
+                        [(
+                            axum::http::header::CONTENT_TYPE,
+                            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                        )],
+                        m.encode(),
+                    )
+                }
+            }),
+        )
+}
+
+type SecretObj = PartialObjectMeta<Secret>;
+
+struct Ctx {
+    client: Client,
+    cfg: ControllerConfig,
+    audit: Arc<AuditSink>,
+    actor: Actor,
+    clock: Clock,
+    metrics: Arc<Metrics>,
+    secrets: Store<SecretObj>,
+    deployments: Store<Deployment>,
+    statefulsets: Store<StatefulSet>,
+    daemonsets: Store<DaemonSet>,
+    cronjobs: Store<CronJob>,
+    /// (ns, name) -> (version string, when it was first seen so).
+    seen: Mutex<HashMap<(String, String), (String, OffsetDateTime)>>,
+    /// Workload id -> annotations this controller wrote (the stores lag).
+    written: Mutex<HashMap<String, (String, Option<String>)>>,
+    /// (ns, name) -> consecutive failures.
+    failures: Mutex<HashMap<(String, String), u32>>,
+}
+
+/// Why a reconcile failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    /// An API action failed.
+    #[error("{0}")]
+    Apply(#[from] ApplyError),
+}
+
+fn to_object<K: serde::Serialize>(o: &K, ar: &ApiResource) -> Option<palisade_k8s::Object> {
+    let text = serde_json::to_string(o).ok()?;
+    palisade_k8s::cluster::object_from_json(&text, ar, true, "controller")
+        .ok()
+        .flatten()
+}
+
+fn secret_ar() -> ApiResource {
+    ApiResource::erase::<Secret>(&())
+}
+
+impl Ctx {
+    fn now(&self) -> OffsetDateTime {
+        (self.clock)()
+    }
+
+    fn workloads_in(&self, ns: &str) -> Vec<WorkloadInfo> {
+        let mut objs = Vec::new();
+        macro_rules! from {
+            ($store:expr, $t:ty) => {
+                let ar = ApiResource::erase::<$t>(&());
+                for o in $store.state() {
+                    if o.metadata.namespace.as_deref() == Some(ns)
+                        && let Some(obj) = to_object(&*o, &ar)
+                    {
+                        objs.push(obj);
+                    }
+                }
+            };
+        }
+        from!(self.deployments, Deployment);
+        from!(self.statefulsets, StatefulSet);
+        from!(self.daemonsets, DaemonSet);
+        from!(self.cronjobs, CronJob);
+        let mut ws = WorkloadInfo::from_objects(&objs);
+        let written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
+        for w in &mut ws {
+            if let Some((observed, restarted)) = written.get(&w.id()) {
+                w.annotations.insert(OBSERVED.into(), observed.clone());
+                if let Some(r) = restarted {
+                    w.template_annotations
+                        .insert(RESTARTED_AT.into(), r.clone());
+                }
+            }
+        }
+        ws
+    }
+
+    /// The states of the namespace's other Secrets.
+    fn other_states(&self, ns: &str, name: &str, now: OffsetDateTime) -> Vec<SecretState> {
+        let mut out = Vec::new();
+        for s in self.secrets.state() {
+            if s.metadata.namespace.as_deref() != Some(ns)
+                || s.metadata.name.as_deref() == Some(name)
+            {
+                continue;
+            }
+            if let Some(o) = to_object(&*s, &secret_ar()) {
+                out.push(self.state_of(&SecretMeta::from_object(&o), now));
+            }
+        }
+        out
+    }
+
+    /// Applies a Roll or Baseline and remembers what was written.
+    async fn apply(
+        &self,
+        d: &crate::rollout::RolloutDecision,
+        now: OffsetDateTime,
+    ) -> Result<(), ApplyError> {
+        apply_rollout(&self.client, d, &self.audit, &self.actor, now).await?;
+        let observed = d
+            .patch
+            .as_ref()
+            .and_then(|p| p["metadata"]["annotations"][OBSERVED].as_str())
+            .unwrap_or_default()
+            .to_owned();
+        let rolled = matches!(d.action, RolloutAction::Roll { .. });
+        {
+            let mut written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
+            let restarted = if rolled {
+                Some(crate::rotation::rfc3339(now))
+            } else {
+                written.get(&d.id()).and_then(|(_, r)| r.clone())
+            };
+            written.insert(d.id(), (observed, restarted));
+        }
+        let label = if rolled { "roll" } else { "baseline" };
+        self.metrics
+            .rollouts
+            .get_or_create(&ActionLabel {
+                action: label.into(),
+            })
+            .inc();
+        tracing::info!(workload = %d.id(), action = label, "rollout applied");
+        Ok(())
+    }
+
+    fn state_of(&self, m: &SecretMeta, now: OffsetDateTime) -> SecretState {
+        let mut s = SecretState::from_meta(m, None);
+        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        let key = (m.namespace.clone(), m.name.clone());
+        match seen.get(&key) {
+            Some((v, at)) if *v == s.version => s.changed_at = Some(*at),
+            Some(_) => {
+                seen.insert(key, (s.version.clone(), now));
+                s.changed_at = Some(now);
+            }
+            // First sight (controller start): no change known.
+            None => {
+                seen.insert(key, (s.version.clone(), OffsetDateTime::UNIX_EPOCH));
+            }
+        }
+        s
+    }
+}
+
+async fn reconcile(obj: Arc<SecretObj>, ctx: Arc<Ctx>) -> Result<Action, ReconcileError> {
+    let started = std::time::Instant::now();
+    let r = reconcile_inner(&obj, &ctx).await;
+    ctx.metrics
+        .duration
+        .observe(started.elapsed().as_secs_f64());
+    Metrics::count(&ctx.metrics.reconciles, r.is_ok());
+    let key = (
+        obj.metadata.namespace.clone().unwrap_or_default(),
+        obj.metadata.name.clone().unwrap_or_default(),
+    );
+    if r.is_ok() {
+        ctx.failures
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&key);
+    }
+    r
+}
+
+async fn reconcile_inner(obj: &SecretObj, ctx: &Ctx) -> Result<Action, ReconcileError> {
+    let now = ctx.now();
+    let Some(object) = to_object(obj, &secret_ar()) else {
+        return Ok(Action::await_change());
+    };
+    let mut meta = SecretMeta::from_object(&object);
+    let ns = meta.namespace.clone();
+    let name = meta.name.clone();
+    let mut next: Vec<OffsetDateTime> =
+        vec![now + time::Duration::try_from(ctx.cfg.resync).unwrap_or(time::Duration::minutes(5))];
+    // 0. Workloads seen for the first time are baselined at the versions
+    // before any rotation, so that they roll for it.
+    let others = ctx.other_states(&ns, &name, now);
+    {
+        let mut states = others.clone();
+        states.push(ctx.state_of(&meta, now));
+        let workloads = ctx.workloads_in(&ns);
+        for d in plan_rollouts(&states, &workloads, &ctx.cfg.rollout, now) {
+            if d.action == RolloutAction::Baseline && d.secrets.contains(&name) {
+                ctx.apply(&d, now).await?;
+            }
+        }
+    }
+    // 1. Rotation.
+    let errors = probe_unwritten(
+        &ctx.client,
+        std::slice::from_mut(&mut meta),
+        &ctx.cfg.policies,
+    )
+    .await;
+    if let Some(e) = errors.into_iter().next() {
+        tracing::warn!(secret = %format!("{ns}/{name}"), error = %e, "probing keys failed");
+    }
+    if let Some(d) = decide(&meta, &ctx.cfg.policies, now) {
+        match &d.action {
+            RotAction::Rotate { .. } | RotAction::ExpirePrevious { .. } => {
+                let r = apply_rotation(&ctx.client, &d, &meta, &ctx.audit, &ctx.actor, now).await;
+                Metrics::count(&ctx.metrics.rotations, r.is_ok());
+                r?;
+                if let RotAction::Rotate { version, .. } = &d.action {
+                    meta.annotations.insert(VERSION.into(), version.to_string());
+                }
+                tracing::info!(secret = %format!("{ns}/{name}"), action = ?d.action, "rotation applied");
+            }
+            RotAction::Invalid { message } => {
+                tracing::warn!(secret = %format!("{ns}/{name}"), %message, "rotation policy invalid");
+            }
+            RotAction::Wait => {}
+        }
+        if let Some(t) = d.next_check {
+            next.push(t);
+        }
+    }
+    // 2. Rollouts of the workloads that track this Secret.
+    let mut states = others;
+    states.push(ctx.state_of(&meta, now));
+    let workloads = ctx.workloads_in(&ns);
+    for d in plan_rollouts(&states, &workloads, &ctx.cfg.rollout, now) {
+        if !d.secrets.contains(&name) {
+            continue;
+        }
+        match &d.action {
+            RolloutAction::Roll { .. } | RolloutAction::Baseline => ctx.apply(&d, now).await?,
+            RolloutAction::Deferred { .. } => {
+                ctx.metrics
+                    .rollouts
+                    .get_or_create(&ActionLabel {
+                        action: "deferred".into(),
+                    })
+                    .inc();
+                if let Some(t) = d.requeue_at {
+                    next.push(t);
+                }
+            }
+            _ => {}
+        }
+    }
+    let at = next.into_iter().min().unwrap_or(now);
+    let wait = (at - now).max(time::Duration::seconds(1));
+    Ok(Action::requeue(
+        StdDuration::try_from(wait).unwrap_or(ctx.cfg.resync),
+    ))
+}
+
+#[allow(clippy::needless_pass_by_value)] // the signature kube-runtime calls
+fn error_policy(obj: Arc<SecretObj>, err: &ReconcileError, ctx: Arc<Ctx>) -> Action {
+    let key = (
+        obj.metadata.namespace.clone().unwrap_or_default(),
+        obj.metadata.name.clone().unwrap_or_default(),
+    );
+    let mut f = ctx.failures.lock().unwrap_or_else(PoisonError::into_inner);
+    let n = f.entry(key.clone()).or_insert(0);
+    *n = n.saturating_add(1);
+    let secs = 1u64 << (*n - 1).min(8);
+    tracing::warn!(secret = %format!("{}/{}", key.0, key.1), error = %err, retry_in = secs.min(300), "reconcile failed");
+    Action::requeue(StdDuration::from_secs(secs.min(300)))
+}
+
+/// The Secrets (in the workload's namespace) a workload's pod template
+/// consumes or names for reload.
+fn secrets_of<K: serde::Serialize + kube::Resource<DynamicType = ()>>(
+    w: &K,
+) -> Vec<ObjectRef<SecretObj>> {
+    let Some(o) = to_object(w, &ApiResource::erase::<K>(&())) else {
+        return Vec::new();
+    };
+    let ns = o.effective_namespace().to_owned();
+    WorkloadInfo::from_objects(std::slice::from_ref(&o))
+        .into_iter()
+        .flat_map(|wi| {
+            let mut names: Vec<String> = wi.consumed.into_iter().collect();
+            for k in [
+                crate::rollout::RELOAD,
+                "secret.reloader.stakater.com/reload",
+            ] {
+                if let Some(v) = wi.annotations.get(k) {
+                    names.extend(
+                        v.split(',')
+                            .map(|s| s.trim().to_owned())
+                            .filter(|s| !s.is_empty()),
+                    );
+                }
+            }
+            names
+        })
+        .map(|n| ObjectRef::new(&n).within(&ns))
+        .collect()
+}
+
+/// Stops the renewal task when the leading future is dropped (a replica
+/// that dies must stop renewing, or the Lease never expires).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Runs the controller while this replica leads, until `shutdown` turns
+/// true. Returns after releasing the Lease.
+pub async fn run(
+    client: Client,
+    cfg: ControllerConfig,
+    audit: Arc<AuditSink>,
+    clock: Clock,
+    metrics: Arc<Metrics>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) -> Result<(), ApplyError> {
+    let elector = Elector {
+        client: client.clone(),
+        namespace: cfg.lease_namespace.clone(),
+        name: cfg.lease_name.clone(),
+        identity: cfg.identity.clone(),
+        duration_secs: cfg.lease_duration_secs,
+    };
+    loop {
+        // Campaign.
+        loop {
+            if *shutdown.borrow() {
+                return Ok(());
+            }
+            match elector.try_lead(clock()).await {
+                Ok(true) => break,
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "leader election round failed"),
+            }
+            tokio::select! {
+                () = tokio::time::sleep(cfg.renew_every) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        metrics.leader.set(1);
+        tracing::info!(identity = %cfg.identity, "leading");
+        let stop_flag = Arc::new(AtomicBool::new(false));
+        let renewer = AbortOnDrop({
+            let elector = elector.clone();
+            let clock = clock.clone();
+            let every = cfg.renew_every;
+            let flag = stop_flag.clone();
+            let mut sd = shutdown.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        () = tokio::time::sleep(every) => {}
+                        _ = sd.changed() => {}
+                    }
+                    if *sd.borrow() {
+                        flag.store(true, Ordering::Relaxed);
+                        return;
+                    }
+                    if !matches!(elector.try_lead(clock()).await, Ok(true)) {
+                        flag.store(true, Ordering::Relaxed);
+                        return;
+                    }
+                }
+            })
+        });
+        let flag = stop_flag.clone();
+        let stop = async move {
+            while !flag.load(Ordering::Relaxed) {
+                tokio::time::sleep(StdDuration::from_millis(50)).await;
+            }
+        };
+        lead(&client, &cfg, &audit, &clock, &metrics, stop).await;
+        drop(renewer);
+        metrics.leader.set(0);
+        metrics.ready.store(false, Ordering::Relaxed);
+        if *shutdown.borrow() {
+            let _ = elector.release(clock()).await;
+            tracing::info!(identity = %cfg.identity, "released the Lease");
+            return Ok(());
+        }
+        tracing::warn!(identity = %cfg.identity, "lost the Lease; following");
+    }
+}
+
+async fn lead(
+    client: &Client,
+    cfg: &ControllerConfig,
+    audit: &Arc<AuditSink>,
+    clock: &Clock,
+    metrics: &Arc<Metrics>,
+    stop: impl std::future::Future<Output = ()> + Send + Sync + 'static,
+) {
+    let wc = watcher::Config::default();
+    let (sreader, swriter) = reflector::store::<SecretObj>();
+    // Metadata only: Secret values never cross the wire.
+    let secrets = watcher(Api::<SecretObj>::all(client.clone()), wc.clone())
+        .default_backoff()
+        .reflect(swriter)
+        .applied_objects();
+    macro_rules! reflect {
+        ($t:ty) => {{
+            let (reader, writer) = reflector::store::<$t>();
+            let stream = watcher(Api::<$t>::all(client.clone()), wc.clone())
+                .default_backoff()
+                .reflect(writer)
+                .applied_objects();
+            (reader, stream)
+        }};
+    }
+    let (deployments, deploy_stream) = reflect!(Deployment);
+    let (statefulsets, sts_stream) = reflect!(StatefulSet);
+    let (daemonsets, ds_stream) = reflect!(DaemonSet);
+    let (cronjobs, cron_stream) = reflect!(CronJob);
+    let ctx = Arc::new(Ctx {
+        client: client.clone(),
+        cfg: cfg.clone(),
+        audit: audit.clone(),
+        actor: Actor {
+            identity: cfg.identity.clone(),
+        },
+        clock: clock.clone(),
+        metrics: metrics.clone(),
+        secrets: sreader.clone(),
+        deployments: deployments.clone(),
+        statefulsets: statefulsets.clone(),
+        daemonsets: daemonsets.clone(),
+        cronjobs: cronjobs.clone(),
+        seen: Mutex::new(HashMap::new()),
+        written: Mutex::new(HashMap::new()),
+        failures: Mutex::new(HashMap::new()),
+    });
+    {
+        let metrics = metrics.clone();
+        let stores = (
+            sreader.clone(),
+            deployments,
+            statefulsets,
+            daemonsets,
+            cronjobs,
+        );
+        tokio::spawn(async move {
+            let _ = stores.0.wait_until_ready().await;
+            let _ = stores.1.wait_until_ready().await;
+            let _ = stores.2.wait_until_ready().await;
+            let _ = stores.3.wait_until_ready().await;
+            let _ = stores.4.wait_until_ready().await;
+            metrics.ready.store(true, Ordering::Relaxed);
+        });
+    }
+    Controller::for_stream(secrets, sreader)
+        .watches_stream(deploy_stream, |w: Deployment| secrets_of(&w))
+        .watches_stream(sts_stream, |w: StatefulSet| secrets_of(&w))
+        .watches_stream(ds_stream, |w: DaemonSet| secrets_of(&w))
+        .watches_stream(cron_stream, |w: CronJob| secrets_of(&w))
+        .graceful_shutdown_on(stop)
+        .run(reconcile, error_policy, ctx)
+        .for_each(|_| std::future::ready(()))
+        .await;
+}
