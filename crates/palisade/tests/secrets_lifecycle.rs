@@ -238,3 +238,23 @@ fn rotate_once_against_a_cluster_never_shows_values() {
             .any(|l| l.contains("Secret/rag/pg-credentials") && l.contains("hmac-sha256:"))
     );
 }
+
+#[test]
+fn readme_rotation_plan_is_real_output() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let block = readme
+        .split("<!-- secrets-rotate-plan -->\n```console\n")
+        .nth(1)
+        .unwrap()
+        .split("\n```")
+        .next()
+        .unwrap();
+    let (cmd, shown) = block.split_once('\n').unwrap();
+    let args: Vec<&str> = cmd.trim_start_matches("$ palisade ").split(' ').collect();
+    let out = palisade().args(&args).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim_end(),
+        shown,
+        "README.md's rotation plan is stale"
+    );
+}

@@ -8,6 +8,12 @@
 //! ConfigMaps, Secrets, ServiceAccounts, RoleBindings and NetworkPolicies,
 //! plus one Namespace object each. The kubeconfig is written once the port
 //! is open.
+//!
+//! ```text
+//! kube-double --secrets 10000 --workloads 5000 --kubeconfig-out k
+//! ```
+//! serves a secrets-lifecycle cluster instead: Secrets with rotation
+//! policies (half of them due), and Deployments that each consume two.
 
 // A command-line tool: printing is its job (the ban is for libraries).
 #![allow(clippy::disallowed_macros)]
@@ -97,9 +103,33 @@ fn object(i: usize, namespaces: usize) -> Value {
     }
 }
 
+/// A Secret with a rotation policy, due when `i` is even.
+fn lifecycle_secret(i: usize) -> Value {
+    json!({"apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": format!("secret-{i:06}"), "namespace": format!("team-{:03}", i % 100),
+            "annotations": {"palisade.dev/rotate-every": "30d", "palisade.dev/generator": "password length=32",
+                "palisade.dev/version": "3",
+                "palisade.dev/rotated-at": if i.is_multiple_of(2) { "2026-10-01T00:00:00Z" } else { "2099-01-01T00:00:00Z" }}},
+        "type": "Opaque", "stringData": {"password": format!("synthetic-{i}")}})
+}
+
+/// A Deployment consuming two Secrets of its namespace.
+fn lifecycle_workload(i: usize, secrets: usize) -> Value {
+    let s = i % secrets;
+    let name = format!("app-{i:06}");
+    json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": name, "namespace": format!("team-{:03}", s % 100)},
+        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "app", "image": "registry.example/app:1",
+                    "env": [{"name": "A", "valueFrom": {"secretKeyRef": {"name": format!("secret-{s:06}"), "key": "password"}}}]}],
+                    "volumes": [{"name": "b", "secret": {"secretName": format!("secret-{:06}", (s + 100) % secrets)}}]}}}})
+}
+
 fn main() -> std::process::ExitCode {
     let mut args = std::env::args().skip(1);
     let mut objects = 50_000usize;
+    let mut lifecycle: (usize, usize) = (0, 0);
     let mut kubeconfig_out: Option<String> = None;
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -111,8 +141,21 @@ fn main() -> std::process::ExitCode {
                 objects = n;
             }
             "--kubeconfig-out" => kubeconfig_out = args.next(),
+            "--secrets" | "--workloads" => {
+                let Some(n) = args.next().and_then(|n| n.parse().ok()) else {
+                    eprintln!("kube-double: {a} needs a number");
+                    return std::process::ExitCode::from(2);
+                };
+                if a == "--secrets" {
+                    lifecycle.0 = n;
+                } else {
+                    lifecycle.1 = n;
+                }
+            }
             "-h" | "--help" => {
-                eprintln!("usage: kube-double [--objects N] [--kubeconfig-out FILE]");
+                eprintln!(
+                    "usage: kube-double [--objects N | --secrets N --workloads M] [--kubeconfig-out FILE]"
+                );
                 return std::process::ExitCode::SUCCESS;
             }
             other => {
@@ -130,6 +173,19 @@ fn main() -> std::process::ExitCode {
                 "labels": {"pod-security.kubernetes.io/enforce": "baseline"}}});
         if d.add(ns).is_ok() {
             added += 1;
+        }
+    }
+    if lifecycle.0 > 0 {
+        objects = 0;
+        for i in 0..lifecycle.0 {
+            if d.add(lifecycle_secret(i)).is_ok() {
+                added += 1;
+            }
+        }
+        for i in 0..lifecycle.1 {
+            if d.add(lifecycle_workload(i, lifecycle.0)).is_ok() {
+                added += 1;
+            }
         }
     }
     let mut i = 0usize;
