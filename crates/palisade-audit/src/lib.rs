@@ -12,10 +12,16 @@
 //! - [`detect`]: the `PLS-KA` detection rules over those events, stateless
 //!   and stateful, reporting `palisade_core::Finding`s.
 //!
+//! - [`sink`]: SIEM export (JSON lines, syslog RFC 5424 + CEF over TCP/TLS,
+//!   OCSF, Splunk HEC, webhooks), at least once through a disk spool.
+//! - [`webhook`]: the receiver of the API server's audit webhook.
+//!
 //! Libraries never print: everything here returns values and errors.
 
 pub mod detect;
 pub mod k8s;
 pub mod log;
+pub mod sink;
+pub mod webhook;
 
 pub use log::{AuditWriter, LeafIndex, Log, Sink, WriterOptions};

@@ -318,6 +318,9 @@ pub struct EventInfo {
     /// `stageTimestamp` (or `timestamp` in v1beta1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time: Option<String>,
+    /// `objectRef`: resource, namespace, name, apiGroup, apiVersion, subresource.
+    #[serde(rename = "objectRef", skip_serializing_if = "Option::is_none")]
+    pub object_ref: Option<serde_json::Map<String, Value>>,
 }
 
 impl EventInfo {
@@ -343,6 +346,22 @@ impl EventInfo {
                 .as_ref()
                 .or(ev.timestamp.as_ref())
                 .map(ToString::to_string),
+            object_ref: ev.object_ref.as_ref().map(|o| {
+                let mut m = serde_json::Map::new();
+                m.insert("resource".into(), Value::String(o.resource.to_string()));
+                for (k, v) in [
+                    ("namespace", &o.namespace),
+                    ("name", &o.name),
+                    ("apiGroup", &o.api_group),
+                    ("apiVersion", &o.api_version),
+                    ("subresource", &o.subresource),
+                ] {
+                    if let Some(v) = v {
+                        m.insert(k.into(), Value::String(v.to_string()));
+                    }
+                }
+                m
+            }),
         }
     }
 }

@@ -25,8 +25,120 @@ pub(crate) struct Args {
 enum Verb {
     /// Run the PLS-KA rules over audit events from a file or standard input.
     K8sAudit(K8sAudit),
+    /// Receive the API server's audit webhook (EventList POSTs) and detect as they arrive.
+    Serve(Serve),
     /// List the PLS-KA rules and the Falco k8saudit rules they cover.
     Rules,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct SinkOptions {
+    /// Also deliver to this SIEM sink, at least once, through the spool
+    /// (repeatable): file:PATH[?format=ocsf], syslog+tcp://HOST:PORT,
+    /// syslog+tls://HOST:PORT[?ca=FILE], splunk-hec+https://HOST:8088[?token-env=VAR&index=I],
+    /// webhook+https://HOST/PATH[?format=ocsf&ca=FILE&token-env=VAR].
+    #[arg(long, value_name = "ADDRESS")]
+    sink: Vec<String>,
+    /// Folder of the disk-backed delivery spool (one subfolder per sink).
+    #[arg(long, value_name = "DIR", default_value = "palisade-spool", env = "PALISADE_SPOOL")]
+    spool: PathBuf,
+    /// Also deliver every raw audit event (OCSF API Activity with format=ocsf), not only findings.
+    #[arg(long)]
+    sink_events: bool,
+    /// How long to wait at the end for the sinks to take everything (the rest stays spooled).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    sink_timeout: u64,
+}
+
+/// The forwarders of `--sink`, one spool folder each.
+pub(crate) struct Sinks {
+    forwarders: Vec<(palisade_audit::sink::Forwarder, u64)>,
+    events: bool,
+    timeout: u64,
+}
+
+impl SinkOptions {
+    pub(crate) fn open(&self) -> Result<Sinks> {
+        let mut forwarders = Vec::new();
+        for addr in &self.sink {
+            let sink = palisade_audit::sink::open(addr).map_err(|e| anyhow::anyhow!("--sink {addr}: {e}"))?;
+            // One spool per destination, named by a hash of its address.
+            let name = palisade_core::finding::fingerprint("sink", &palisade_core::ResourceRef::default(), addr, "");
+            let dir = self.spool.join(&name[..16]);
+            let f = palisade_audit::sink::Forwarder::start(&dir, sink, palisade_audit::sink::ForwarderOptions::default())
+                .map_err(|e| anyhow::anyhow!("--sink {addr}: {e}"))?;
+            forwarders.push((f, 0));
+        }
+        Ok(Sinks { forwarders, events: self.sink_events, timeout: self.sink_timeout })
+    }
+}
+
+impl Sinks {
+    pub(crate) fn finding(&mut self, v: serde_json::Value) -> Result<()> {
+        let rec = palisade_audit::sink::SinkRecord::Finding(v);
+        for (f, n) in &mut self.forwarders {
+            *n = f.send(&rec).map_err(|e| anyhow::anyhow!("spool for {}: {e}", f.describe()))? + 1;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn event(&mut self, v: serde_json::Value) -> Result<()> {
+        if !self.events {
+            return Ok(());
+        }
+        let rec = palisade_audit::sink::SinkRecord::AuditEvent(v);
+        for (f, n) in &mut self.forwarders {
+            *n = f.send(&rec).map_err(|e| anyhow::anyhow!("spool for {}: {e}", f.describe()))? + 1;
+        }
+        Ok(())
+    }
+
+    /// Waits for delivery; reports what stays spooled.
+    pub(crate) fn finish(self) {
+        for (f, n) in self.forwarders {
+            if !f.flush(std::time::Duration::from_secs(self.timeout), n) {
+                let (_, err) = f.failures();
+                eprintln!(
+                    "palisade: {}: {} records not delivered yet ({}); they stay in the spool for the next run",
+                    f.describe(),
+                    n.saturating_sub(f.delivered()),
+                    err.unwrap_or_default()
+                );
+            }
+            f.stop();
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  palisade detect serve --listen 0.0.0.0:9765 --tls-cert tls.crt --tls-key tls.key --client-ca apiserver-ca.crt \\
+      --sink syslog+tls://siem.acme.example:6514
+  palisade detect serve --listen 127.0.0.1:9765      # plain HTTP, loopback only
+
+Point the API server at it with --audit-webhook-config-file (a kubeconfig whose
+cluster server is https://HOST:9765/k8s-audit). Findings are printed as JSON
+lines and delivered to the sinks; GET /healthz answers ok.")]
+struct Serve {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:9765")]
+    listen: String,
+    /// TLS certificate chain (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Require client certificates signed by this CA (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    client_ca: Option<PathBuf>,
+    /// Allow plain HTTP on a non-loopback address.
+    #[arg(long)]
+    insecure_http: bool,
+    #[command(flatten)]
+    rules: RuleOptions,
+    #[command(flatten)]
+    sinks: SinkOptions,
 }
 
 #[derive(Debug, clap::Args)]
@@ -92,11 +204,14 @@ struct K8sAudit {
     severity_threshold: Severity,
     #[command(flatten)]
     rules: RuleOptions,
+    #[command(flatten)]
+    sinks: SinkOptions,
 }
 
 pub(crate) fn run(args: &Args) -> Result<u8> {
     match &args.command {
         Verb::K8sAudit(a) => k8s_audit(a),
+        Verb::Serve(a) => serve(a),
         Verb::Rules => list_rules(),
     }
 }
@@ -149,6 +264,8 @@ fn k8s_audit(a: &K8sAudit) -> Result<u8> {
         ))
     };
     let mut engine = Engine::new(a.rules.config());
+    let mut sinks = a.sinks.open()?;
+    let mut sink_err: Option<anyhow::Error> = None;
     let min = a.rules.min_severity.unwrap_or(Severity::Info);
     let streaming = matches!(a.format.as_str(), "text" | "jsonl");
     let mut out: Box<dyn Write> = match &a.output {
@@ -166,9 +283,20 @@ fn k8s_audit(a: &K8sAudit) -> Result<u8> {
         input,
         &mut |src, ev| {
             engine.process(&file, src, ev, &mut batch);
+            if sinks.events && sink_err.is_none() {
+                let r = serde_json::to_value(palisade_audit::detect::EventInfo::of(ev)).map_err(anyhow::Error::from).and_then(|v| sinks.event(v));
+                if let Err(e) = r {
+                    sink_err = Some(e);
+                }
+            }
             for f in batch.drain(..) {
                 if f.finding.severity < min {
                     continue;
+                }
+                if sink_err.is_none()
+                    && let Err(e) = serde_json::to_value(&f).map_err(anyhow::Error::from).and_then(|v| sinks.finding(v))
+                {
+                    sink_err = Some(e);
                 }
                 count += 1;
                 worst = worst.max(Some(f.finding.severity));
@@ -201,6 +329,10 @@ fn k8s_audit(a: &K8sAudit) -> Result<u8> {
     if let Some(e) = write_err {
         return Err(e.into());
     }
+    if let Some(e) = sink_err {
+        return Err(e);
+    }
+    sinks.finish();
     for d in &diagnostics {
         eprintln!("palisade: {d}");
     }
@@ -237,4 +369,66 @@ fn k8s_audit(a: &K8sAudit) -> Result<u8> {
     } else {
         EXIT_OK
     })
+}
+
+fn serve(a: &Serve) -> Result<u8> {
+    let addr: std::net::SocketAddr = a.listen.parse().with_context(|| format!("--listen {:?} is not HOST:PORT", a.listen))?;
+    let tls = match (&a.tls_cert, &a.tls_key) {
+        (Some(c), Some(k)) => Some(palisade_audit::webhook::tls::server_config(c, k, a.client_ca.as_deref())?),
+        _ => None,
+    };
+    if tls.is_none() && !addr.ip().is_loopback() && !a.insecure_http {
+        anyhow::bail!("refusing plain HTTP on {addr}: give --tls-cert/--tls-key, or --insecure-http");
+    }
+    let sinks = std::sync::Arc::new(std::sync::Mutex::new(a.sinks.open()?));
+    let min = a.rules.min_severity.unwrap_or(Severity::Info);
+    let s2 = sinks.clone();
+    let on_finding = Box::new(move |f: AuditFinding| {
+        if f.finding.severity < min {
+            return;
+        }
+        if let Ok(line) = serde_json::to_string(&f) {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{line}");
+            let _ = out.flush();
+        }
+        if let Ok(v) = serde_json::to_value(&f)
+            && let Ok(mut s) = s2.lock()
+            && let Err(e) = s.finding(v)
+        {
+            eprintln!("palisade: {e}");
+        }
+    });
+    let mut receiver = palisade_audit::webhook::Receiver::new(Engine::new(a.rules.config()), on_finding);
+    if a.sinks.sink_events {
+        let s3 = sinks.clone();
+        receiver = receiver.with_raw_events(Box::new(move |text: &str| {
+            if let Ok(v) = serde_json::from_str(text)
+                && let Ok(mut s) = s3.lock()
+                && let Err(e) = s.event(v)
+            {
+                eprintln!("palisade: {e}");
+            }
+        }));
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+        eprintln!("palisade: receiving audit events on {}://{}/k8s-audit", if tls.is_some() { "https" } else { "http" }, listener.local_addr()?);
+        let shutdown = async {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                () = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+            }
+        };
+        palisade_audit::webhook::serve(listener, tls, std::sync::Arc::new(receiver), shutdown).await?;
+        anyhow::Ok(())
+    })?;
+    if let Ok(m) = std::sync::Arc::try_unwrap(sinks) {
+        if let Ok(s) = m.into_inner() {
+            s.finish();
+        }
+    }
+    Ok(EXIT_OK)
 }

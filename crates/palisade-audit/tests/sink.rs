@@ -1,0 +1,335 @@
+//! SIEM sinks against real local receivers: a TCP and a TLS syslog
+//! listener and HTTP receivers, started here. The receivers are stopped
+//! while records keep coming and started again: nothing is lost or
+//! reordered (repeats are allowed: delivery is at least once, and every
+//! record carries its idempotency key).
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use palisade_audit::sink::{Forwarder, ForwarderOptions, SinkRecord, open};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn finding(i: usize) -> SinkRecord {
+    SinkRecord::Finding(json!({
+        "rule": "PLS-KA-007", "title": "Binding to cluster-admin created", "severity": "high", "category": "audit-rbac",
+        "resource": {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "name": format!("b{i}")},
+        "location": {"file": "webhook", "line": 1, "column": 0, "path": "requestObject.roleRef.name"},
+        "message": format!("ClusterRoleBinding b{i} binds cluster-admin | = \\ test"),
+        "remediation": "Remove it.", "references": {"mitre": ["T1098"]}, "fingerprint": format!("fp{i}"),
+        "event": {"auditID": format!("a-{i}"), "stage": "ResponseComplete", "verb": "create", "requestURI": "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+                  "user": "alice", "groups": ["system:authenticated"], "sourceIPs": ["203.0.113.7"], "userAgent": "kubectl/v1.31.2", "responseCode": 201, "time": "2026-11-30T10:00:00.125256Z"}
+    }))
+}
+
+fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+    let t = Instant::now();
+    while !f() {
+        assert!(t.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Reads RFC 6587 octet-counted frames.
+fn frames(r: &mut impl BufRead, out: &Mutex<Vec<String>>) {
+    loop {
+        let mut len = Vec::new();
+        if r.read_until(b' ', &mut len).unwrap_or(0) == 0 {
+            return;
+        }
+        let Ok(n) = std::str::from_utf8(&len[..len.len() - 1]).unwrap_or("x").parse::<usize>() else { return };
+        let mut msg = vec![0u8; n];
+        if r.read_exact(&mut msg).is_err() {
+            return;
+        }
+        out.lock().unwrap().push(String::from_utf8(msg).unwrap());
+    }
+}
+
+/// A TCP syslog receiver that can be stopped (listener and connections closed).
+struct SyslogReceiver {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl SyslogReceiver {
+    fn start(port: u16, got: Arc<Mutex<Vec<String>>>) -> SyslogReceiver {
+        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let s = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut conns: Vec<TcpStream> = Vec::new();
+            let mut readers = Vec::new();
+            while !s.load(std::sync::atomic::Ordering::SeqCst) {
+                if let Ok((c, _)) = listener.accept() {
+                    c.set_nonblocking(false).unwrap();
+                    conns.push(c.try_clone().unwrap());
+                    let got = got.clone();
+                    readers.push(std::thread::spawn(move || frames(&mut BufReader::new(c), &got)));
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            for c in conns {
+                let _ = c.shutdown(std::net::Shutdown::Both);
+            }
+            for r in readers {
+                let _ = r.join();
+            }
+        });
+        SyslogReceiver { stop, thread: Some(thread) }
+    }
+    fn stop(mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.thread.take().unwrap().join().unwrap();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn delivery_id(msg: &str) -> u64 {
+    let at = msg.find("deliveryId=\"").unwrap() + 12;
+    let id = &msg[at..at + msg[at..].find('"').unwrap()];
+    id.rsplit(':').next().unwrap().parse().unwrap()
+}
+
+/// Deduplicates by key, keeping first arrival, and checks the order.
+fn assert_complete_in_order(ids: &[u64], n: u64) {
+    let mut seen = std::collections::HashSet::new();
+    let firsts: Vec<u64> = ids.iter().copied().filter(|i| seen.insert(*i)).collect();
+    assert_eq!(firsts, (0..n).collect::<Vec<_>>(), "lost or reordered: {ids:?}");
+}
+
+fn opts() -> ForwarderOptions {
+    ForwarderOptions { batch: 8, retry_min: Duration::from_millis(20), retry_max: Duration::from_millis(200) }
+}
+
+#[test]
+fn syslog_tcp_survives_a_receiver_restart() {
+    let port = free_port();
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let spool = tempfile::tempdir().unwrap();
+    let rx = SyslogReceiver::start(port, got.clone());
+    let fwd = Forwarder::start(spool.path(), open(&format!("syslog+tcp://127.0.0.1:{port}")).unwrap(), opts()).unwrap();
+    for i in 0..30 {
+        fwd.send(&finding(i)).unwrap();
+    }
+    wait_until("the first 30", Duration::from_secs(30), || got.lock().unwrap().len() >= 30);
+    rx.stop();
+    for i in 30..60 {
+        fwd.send(&finding(i)).unwrap();
+    }
+    wait_until("failed attempts while the receiver is down", Duration::from_secs(30), || fwd.failures().0 > 0);
+    assert!(fwd.delivered() < 60);
+    let rx = SyslogReceiver::start(port, got.clone());
+    assert!(fwd.flush(Duration::from_secs(30), 60), "not delivered: {:?}", fwd.failures());
+    wait_until("all 60", Duration::from_secs(30), || {
+        let mut s: Vec<u64> = got.lock().unwrap().iter().map(|m| delivery_id(m)).collect();
+        s.sort_unstable();
+        s.dedup();
+        s.len() == 60
+    });
+    rx.stop();
+    fwd.stop();
+    let msgs = got.lock().unwrap().clone();
+    let ids: Vec<u64> = msgs.iter().map(|m| delivery_id(m)).collect();
+    assert_complete_in_order(&ids, 60);
+    // RFC 5424 with a CEF message: facility 13 (log audit), severity 3 (high).
+    let m = &msgs[0];
+    assert!(m.starts_with("<107>1 "), "{m}");
+    assert!(m.contains(" palisade ") && m.contains(" PLS-KA-007 [palisade@32473 deliveryId=\""), "{m}");
+    let cef = &m[m.find("CEF:0|").unwrap()..];
+    assert!(cef.starts_with("CEF:0|Palisade|palisade|"), "{cef}");
+    assert!(cef.contains("|PLS-KA-007|Binding to cluster-admin created|8|"), "{cef}");
+    assert!(cef.contains("suser=alice") && cef.contains("src=203.0.113.7") && cef.contains("externalId=a-0"), "{cef}");
+    assert!(cef.contains("msg=ClusterRoleBinding b0 binds cluster-admin | \\= \\\\ test"), "{cef}");
+}
+
+#[test]
+fn spool_survives_a_forwarder_restart() {
+    let port = free_port();
+    let spool = tempfile::tempdir().unwrap();
+    // Nothing listens: records stay in the spool.
+    let fwd = Forwarder::start(spool.path(), open(&format!("syslog+tcp://127.0.0.1:{port}")).unwrap(), opts()).unwrap();
+    for i in 0..10 {
+        fwd.send(&finding(i)).unwrap();
+    }
+    fwd.stop();
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let rx = SyslogReceiver::start(port, got.clone());
+    let fwd = Forwarder::start(spool.path(), open(&format!("syslog+tcp://127.0.0.1:{port}")).unwrap(), opts()).unwrap();
+    fwd.send(&finding(10)).unwrap();
+    assert!(fwd.flush(Duration::from_secs(30), 11));
+    wait_until("11 messages", Duration::from_secs(30), || got.lock().unwrap().len() >= 11);
+    rx.stop();
+    let ids: Vec<u64> = got.lock().unwrap().iter().map(|m| delivery_id(m)).collect();
+    assert_complete_in_order(&ids, 11);
+}
+
+fn self_signed() -> (String, String) {
+    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    (ck.cert.pem(), ck.signing_key.serialize_pem())
+}
+
+#[test]
+fn syslog_tls_delivers_to_a_tls_listener() {
+    let (cert, key) = self_signed();
+    let dir = tempfile::tempdir().unwrap();
+    let (cp, kp) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cp, &cert).unwrap();
+    std::fs::write(&kp, &key).unwrap();
+    let cfg = palisade_audit::webhook::tls::server_config(&cp, &kp, None).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let g = got.clone();
+    std::thread::spawn(move || {
+        let (tcp, _) = listener.accept().unwrap();
+        let conn = rustls::ServerConnection::new(cfg).unwrap();
+        let mut tls = BufReader::new(rustls::StreamOwned::new(conn, tcp));
+        frames(&mut tls, &g);
+    });
+    let spool = tempfile::tempdir().unwrap();
+    let fwd = Forwarder::start(spool.path(), open(&format!("syslog+tls://localhost:{port}?ca={}", cp.display())).unwrap(), opts()).unwrap();
+    for i in 0..5 {
+        fwd.send(&finding(i)).unwrap();
+    }
+    assert!(fwd.flush(Duration::from_secs(30), 5), "{:?}", fwd.failures());
+    wait_until("5 TLS messages", Duration::from_secs(30), || got.lock().unwrap().len() >= 5);
+    let ids: Vec<u64> = got.lock().unwrap().iter().map(|m| delivery_id(m)).collect();
+    assert_complete_in_order(&ids, 5);
+    // An untrusted certificate is refused (fail closed).
+    let other = tempfile::tempdir().unwrap();
+    let (c2, _) = self_signed();
+    let c2p = other.path().join("other.pem");
+    std::fs::write(&c2p, c2).unwrap();
+    let mut bad = open(&format!("syslog+tls://localhost:{port}?ca={}", c2p.display())).unwrap();
+    let rec = finding(0);
+    assert!(bad.send(&[palisade_audit::sink::Delivery { id: "x:0", record: &rec }]).is_err());
+}
+
+/// An HTTP receiver (hyper on its own runtime) that records requests; it can be stopped.
+struct HttpReceiver {
+    rt: tokio::runtime::Runtime,
+    task: tokio::task::JoinHandle<()>,
+}
+
+type Seen = Arc<Mutex<Vec<(hyper::HeaderMap, Vec<u8>)>>>;
+
+impl HttpReceiver {
+    fn start(port: u16, seen: Seen) -> HttpReceiver {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        let listener = rt.block_on(tokio::net::TcpListener::bind(("127.0.0.1", port))).unwrap();
+        let task = rt.spawn(async move {
+            loop {
+                let Ok((s, _)) = listener.accept().await else { return };
+                let seen = seen.clone();
+                tokio::spawn(async move {
+                    let svc = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                        let seen = seen.clone();
+                        async move {
+                            let headers = req.headers().clone();
+                            let body = http_body_util::BodyExt::collect(req.into_body()).await.unwrap().to_bytes().to_vec();
+                            seen.lock().unwrap().push((headers, body));
+                            Ok::<_, std::convert::Infallible>(hyper::Response::new(http_body_util::Full::new(hyper::body::Bytes::from_static(b"{\"text\":\"Success\",\"code\":0}"))))
+                        }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new().serve_connection(hyper_util::rt::TokioIo::new(s), svc).await;
+                });
+            }
+        });
+        HttpReceiver { rt, task }
+    }
+    fn stop(self) {
+        self.task.abort();
+        self.rt.shutdown_timeout(Duration::from_secs(2));
+    }
+}
+
+#[test]
+fn webhook_ocsf_survives_a_receiver_restart() {
+    let port = free_port();
+    let seen: Seen = Arc::default();
+    let rx = HttpReceiver::start(port, seen.clone());
+    let spool = tempfile::tempdir().unwrap();
+    let fwd = Forwarder::start(spool.path(), open(&format!("webhook+http://127.0.0.1:{port}/ingest?format=ocsf")).unwrap(), opts()).unwrap();
+    for i in 0..20 {
+        fwd.send(&finding(i)).unwrap();
+    }
+    assert!(fwd.flush(Duration::from_secs(30), 20), "{:?}", fwd.failures());
+    rx.stop();
+    for i in 20..40 {
+        fwd.send(&finding(i)).unwrap();
+    }
+    fwd.send(&SinkRecord::AuditEvent(json!({"auditID": "raw-1", "stage": "ResponseComplete", "verb": "get", "requestURI": "/api/v1/namespaces/llm/secrets/hf-token",
+        "user": "bob", "groups": [], "sourceIPs": ["10.0.0.9"], "responseCode": 200, "time": "2026-11-30T10:00:01Z",
+        "objectRef": {"resource": "secrets", "namespace": "llm", "name": "hf-token"}}))).unwrap();
+    wait_until("failures while down", Duration::from_secs(30), || fwd.failures().0 > 0);
+    let rx = HttpReceiver::start(port, seen.clone());
+    assert!(fwd.flush(Duration::from_secs(30), 41), "{:?}", fwd.failures());
+    rx.stop();
+    fwd.stop();
+    let mut ids = Vec::new();
+    let mut docs = Vec::new();
+    for (h, body) in seen.lock().unwrap().iter() {
+        assert!(h.get("idempotency-key").is_some());
+        let v: Value = serde_json::from_slice(body).unwrap();
+        for d in v["deliveries"].as_array().unwrap() {
+            ids.push(d["id"].as_str().unwrap().rsplit(':').next().unwrap().parse::<u64>().unwrap());
+            docs.push(d["data"].clone());
+        }
+    }
+    assert_complete_in_order(&ids, 41);
+    let f = &docs[0];
+    assert_eq!(f["class_uid"], 2004);
+    assert_eq!(f["type_uid"], 200_401);
+    assert_eq!(f["severity_id"], 4);
+    assert_eq!(f["finding_info"]["analytic"]["uid"], "PLS-KA-007");
+    assert_eq!(f["actor"]["user"]["name"], "alice");
+    assert_eq!(f["src_endpoint"]["ip"], "203.0.113.7");
+    assert_eq!(f["resources"][0]["type"], "ClusterRoleBinding");
+    assert!(f["metadata"]["uid"].as_str().unwrap().ends_with(":0"));
+    let raw = docs.iter().find(|d| d["class_uid"] == 6003).unwrap();
+    assert_eq!(raw["activity_id"], 2);
+    assert_eq!(raw["type_uid"], 600_302);
+    assert_eq!(raw["api"]["operation"], "get");
+    assert_eq!(raw["api"]["request"]["uid"], "raw-1");
+    assert_eq!(raw["resources"][0]["name"], "hf-token");
+}
+
+#[test]
+fn splunk_hec_posts_events_with_the_token() {
+    let port = free_port();
+    let seen: Seen = Arc::default();
+    let rx = HttpReceiver::start(port, seen.clone());
+    let spool = tempfile::tempdir().unwrap();
+    let token = "0f6d6a3c-hec-test-token".to_owned();
+    let sink = palisade_audit::sink::HecSink::new(&format!("http://127.0.0.1:{port}"), token.clone(), Some("security"), palisade_audit::sink::PayloadFormat::Native, None).unwrap();
+    let fwd = Forwarder::start(spool.path(), Box::new(sink), opts()).unwrap();
+    for i in 0..3 {
+        fwd.send(&finding(i)).unwrap();
+    }
+    assert!(fwd.flush(Duration::from_secs(30), 3), "{:?}", fwd.failures());
+    rx.stop();
+    let seen = seen.lock().unwrap();
+    let (h, body) = &seen[0];
+    assert_eq!(h["authorization"].to_str().unwrap(), format!("Splunk {token}"));
+    let evs: Vec<Value> = serde_json::Deserializer::from_slice(body).into_iter::<Value>().map(Result::unwrap).collect();
+    assert_eq!(evs.len(), 3);
+    assert_eq!(evs[0]["sourcetype"], "palisade:finding");
+    assert_eq!(evs[0]["index"], "security");
+    assert_eq!(evs[0]["event"]["rule"], "PLS-KA-007");
+    assert!(evs[0]["fields"]["delivery_id"].as_str().unwrap().ends_with(":0"));
+}
+
+#[test]
+fn bad_addresses_are_refused() {
+    assert!(open("nonsense").is_err());
+    assert!(open("syslog+tcp://nohost").is_err());
+    assert!(open("file:/tmp/x?colour=red").is_err());
+    assert!(open("splunk-hec+https://h:8088?token-env=PALISADE_SURELY_UNSET_VAR").is_err());
+}
