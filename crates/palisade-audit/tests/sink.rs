@@ -7,7 +7,7 @@
 
 use palisade_audit::sink::{Forwarder, ForwarderOptions, SinkRecord, open};
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -170,16 +170,25 @@ fn spool_survives_a_forwarder_restart() {
     assert_complete_in_order(&ids, 11);
 }
 
-fn self_signed() -> (String, String) {
-    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-    (ck.cert.pem(), ck.signing_key.serialize_pem())
+/// A test CA and a `localhost` server certificate it issued: (CA PEM, leaf PEM, leaf key PEM).
+/// (webpki does not accept a self-signed end-entity certificate as its own anchor.)
+fn test_pki() -> (String, String, String) {
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign, rcgen::KeyUsagePurpose::CrlSign];
+    ca.distinguished_name.push(rcgen::DnType::CommonName, "palisade test CA");
+    let ca = rcgen::CertifiedIssuer::self_signed(ca, rcgen::KeyPair::generate().unwrap()).unwrap();
+    let leaf_key = rcgen::KeyPair::generate().unwrap();
+    let leaf = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap().signed_by(&leaf_key, &ca).unwrap();
+    (ca.pem(), leaf.pem(), leaf_key.serialize_pem())
 }
 
 #[test]
 fn syslog_tls_delivers_to_a_tls_listener() {
-    let (cert, key) = self_signed();
+    let (ca, cert, key) = test_pki();
     let dir = tempfile::tempdir().unwrap();
-    let (cp, kp) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let (cap, cp, kp) = (dir.path().join("ca.pem"), dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cap, &ca).unwrap();
     std::fs::write(&cp, &cert).unwrap();
     std::fs::write(&kp, &key).unwrap();
     let cfg = palisade_audit::webhook::tls::server_config(&cp, &kp, None).unwrap();
@@ -187,24 +196,37 @@ fn syslog_tls_delivers_to_a_tls_listener() {
     let port = listener.local_addr().unwrap().port();
     let got = Arc::new(Mutex::new(Vec::new()));
     let g = got.clone();
+    let server_errors = Arc::new(Mutex::new(Vec::<String>::new()));
+    let errs = server_errors.clone();
     std::thread::spawn(move || {
-        let (tcp, _) = listener.accept().unwrap();
-        let conn = rustls::ServerConnection::new(cfg).unwrap();
-        let mut tls = BufReader::new(rustls::StreamOwned::new(conn, tcp));
-        frames(&mut tls, &g);
+        // Keep accepting: the client reconnects after a failed batch.
+        while let Ok((tcp, _)) = listener.accept() {
+            let (cfg, g, errs) = (cfg.clone(), g.clone(), errs.clone());
+            std::thread::spawn(move || {
+                let conn = rustls::ServerConnection::new(cfg).unwrap();
+                let mut stream = rustls::StreamOwned::new(conn, tcp);
+                while stream.conn.is_handshaking() {
+                    if let Err(e) = stream.conn.complete_io(&mut stream.sock) {
+                        errs.lock().unwrap().push(e.to_string());
+                        return;
+                    }
+                }
+                frames(&mut BufReader::new(stream), &g);
+            });
+        }
     });
     let spool = tempfile::tempdir().unwrap();
-    let fwd = Forwarder::start(spool.path(), open(&format!("syslog+tls://localhost:{port}?ca={}", cp.display())).unwrap(), opts()).unwrap();
+    let fwd = Forwarder::start(spool.path(), open(&format!("syslog+tls://localhost:{port}?ca={}", cap.display())).unwrap(), opts()).unwrap();
     for i in 0..5 {
         fwd.send(&finding(i)).unwrap();
     }
-    assert!(fwd.flush(Duration::from_secs(30), 5), "{:?}", fwd.failures());
+    assert!(fwd.flush(Duration::from_secs(30), 5), "{:?} server: {:?}", fwd.failures(), server_errors.lock().unwrap());
     wait_until("5 TLS messages", Duration::from_secs(30), || got.lock().unwrap().len() >= 5);
     let ids: Vec<u64> = got.lock().unwrap().iter().map(|m| delivery_id(m)).collect();
     assert_complete_in_order(&ids, 5);
     // An untrusted certificate is refused (fail closed).
     let other = tempfile::tempdir().unwrap();
-    let (c2, _) = self_signed();
+    let (c2, _, _) = test_pki();
     let c2p = other.path().join("other.pem");
     std::fs::write(&c2p, c2).unwrap();
     let mut bad = open(&format!("syslog+tls://localhost:{port}?ca={}", c2p.display())).unwrap();
@@ -316,9 +338,12 @@ fn splunk_hec_posts_events_with_the_token() {
     assert!(fwd.flush(Duration::from_secs(30), 3), "{:?}", fwd.failures());
     rx.stop();
     let seen = seen.lock().unwrap();
-    let (h, body) = &seen[0];
-    assert_eq!(h["authorization"].to_str().unwrap(), format!("Splunk {token}"));
-    let evs: Vec<Value> = serde_json::Deserializer::from_slice(body).into_iter::<Value>().map(Result::unwrap).collect();
+    // The forwarder may split the three records over several requests.
+    let mut evs: Vec<Value> = Vec::new();
+    for (h, body) in seen.iter() {
+        assert_eq!(h["authorization"].to_str().unwrap(), format!("Splunk {token}"));
+        evs.extend(serde_json::Deserializer::from_slice(body).into_iter::<Value>().map(Result::unwrap));
+    }
     assert_eq!(evs.len(), 3);
     assert_eq!(evs[0]["sourcetype"], "palisade:finding");
     assert_eq!(evs[0]["index"], "security");

@@ -98,9 +98,28 @@ impl SyslogSink {
         }
         self.conn = None;
         let t = |e: std::io::Error| SinkError::Transport(format!("{}: {e}", self.addr));
-        let sa = self.addr.to_socket_addrs().map_err(t)?.next().ok_or_else(|| SinkError::Transport(format!("{}: no address", self.addr)))?;
-        let tcp = TcpStream::connect_timeout(&sa, Duration::from_secs(5)).map_err(t)?;
+        // Try every address the name resolves to (`localhost` is often ::1
+        // first while the listener is on 127.0.0.1), as `TcpStream::connect` does.
+        let mut last = None;
+        let mut tcp = None;
+        for sa in self.addr.to_socket_addrs().map_err(t)? {
+            match TcpStream::connect_timeout(&sa, Duration::from_secs(5)) {
+                Ok(s) => {
+                    tcp = Some(s);
+                    break;
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        let tcp = match (tcp, last) {
+            (Some(s), _) => s,
+            (None, Some(e)) => return Err(t(e)),
+            (None, None) => return Err(SinkError::Transport(format!("{}: no address", self.addr))),
+        };
         tcp.set_write_timeout(Some(Duration::from_secs(10))).map_err(t)?;
+        // The TLS handshake reads: a peer that accepts and never answers
+        // must fail the batch (and be retried), not hang the forwarder.
+        tcp.set_read_timeout(Some(Duration::from_secs(10))).map_err(t)?;
         let _ = tcp.set_nodelay(true);
         let conn = match &self.tls {
             None => Conn::Tcp(tcp),
