@@ -20,11 +20,14 @@ pub const MAX_BODY: usize = 64 << 20;
 /// Where findings go.
 pub type OnFinding = dyn Fn(AuditFinding) + Send + Sync;
 
+/// Where raw events go (their JSON).
+pub type OnEvent = dyn Fn(&str) + Send + Sync;
+
 /// The receiver's state.
 pub struct Receiver {
     engine: Mutex<Engine>,
     on_finding: Box<OnFinding>,
-    on_event: Option<Box<dyn Fn(&str) + Send + Sync>>,
+    on_event: Option<Box<OnEvent>>,
 }
 
 impl std::fmt::Debug for Receiver {
@@ -45,7 +48,7 @@ impl Receiver {
 
     /// Also hands every raw event (its JSON text) to `f` (for SIEM export of raw events).
     #[must_use]
-    pub fn with_raw_events(mut self, f: Box<dyn Fn(&str) + Send + Sync>) -> Receiver {
+    pub fn with_raw_events(mut self, f: Box<OnEvent>) -> Receiver {
         self.on_event = Some(f);
         self
     }
@@ -54,7 +57,10 @@ impl Receiver {
     pub fn handle_body(&self, body: &[u8]) -> (u64, usize, Vec<String>) {
         let mut found = Vec::new();
         let mut diags = Vec::new();
-        let mut engine = self.engine.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut engine = self
+            .engine
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let stats = read_events(
             body,
             &mut |src, ev| {
@@ -77,11 +83,17 @@ impl Receiver {
     }
 
     /// Answers one HTTP request.
-    pub async fn respond(self: Arc<Self>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
+    pub async fn respond(
+        self: Arc<Self>,
+        req: Request<Incoming>,
+    ) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
         let reply = |code: StatusCode, body: String| {
             let mut r = Response::new(Full::new(Bytes::from(body)));
             *r.status_mut() = code;
-            r.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
+            r.headers_mut().insert(
+                hyper::header::CONTENT_TYPE,
+                hyper::header::HeaderValue::from_static("application/json"),
+            );
             Ok(r)
         };
         match (req.method(), req.uri().path()) {
@@ -89,18 +101,30 @@ impl Receiver {
             (&Method::POST, "/" | "/k8s-audit") => {
                 let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
                     Ok(b) => b.to_bytes(),
-                    Err(e) => return reply(StatusCode::PAYLOAD_TOO_LARGE, serde_json::json!({ "error": e.to_string() }).to_string()),
+                    Err(e) => {
+                        return reply(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            serde_json::json!({ "error": e.to_string() }).to_string(),
+                        );
+                    }
                 };
                 let this = self.clone();
-                let (events, findings, diags) = tokio::task::spawn_blocking(move || this.handle_body(&body)).await.unwrap_or((0, 0, vec!["handler failed".into()]));
-                let doc = serde_json::json!({ "events": events, "findings": findings, "errors": diags });
+                let (events, findings, diags) =
+                    tokio::task::spawn_blocking(move || this.handle_body(&body))
+                        .await
+                        .unwrap_or((0, 0, vec!["handler failed".into()]));
+                let doc =
+                    serde_json::json!({ "events": events, "findings": findings, "errors": diags });
                 if events == 0 && !diags.is_empty() {
                     reply(StatusCode::BAD_REQUEST, doc.to_string())
                 } else {
                     reply(StatusCode::OK, doc.to_string())
                 }
             }
-            (_, "/" | "/k8s-audit") => reply(StatusCode::METHOD_NOT_ALLOWED, "{\"error\":\"POST an EventList\"}".into()),
+            (_, "/" | "/k8s-audit") => reply(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{\"error\":\"POST an EventList\"}".into(),
+            ),
             _ => reply(StatusCode::NOT_FOUND, "{\"error\":\"not found\"}".into()),
         }
     }
@@ -134,14 +158,25 @@ pub mod tls {
     }
 
     fn pem<T>(path: &Path, r: Result<T, rustls::pki_types::pem::Error>) -> Result<T, TlsError> {
-        r.map_err(|e| TlsError::Pem { path: path.display().to_string(), message: e.to_string() })
+        r.map_err(|e| TlsError::Pem {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })
     }
 
     /// Reads a certificate chain.
     pub fn certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
-        let certs: Vec<_> = pem(path, CertificateDer::pem_file_iter(path))?.collect::<Result<_, _>>().map_err(|e| TlsError::Pem { path: path.display().to_string(), message: e.to_string() })?;
+        let certs: Vec<_> = pem(path, CertificateDer::pem_file_iter(path))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| TlsError::Pem {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })?;
         if certs.is_empty() {
-            return Err(TlsError::Pem { path: path.display().to_string(), message: "no certificate".into() });
+            return Err(TlsError::Pem {
+                path: path.display().to_string(),
+                message: "no certificate".into(),
+            });
         }
         Ok(certs)
     }
@@ -149,21 +184,33 @@ pub mod tls {
     /// A server configuration (ring provider) from PEM files; with
     /// `client_ca`, clients must present a certificate it signed (mTLS, as
     /// the API server's webhook kubeconfig can).
-    pub fn server_config(cert: &Path, key: &Path, client_ca: Option<&Path>) -> Result<Arc<rustls::ServerConfig>, TlsError> {
+    pub fn server_config(
+        cert: &Path,
+        key: &Path,
+        client_ca: Option<&Path>,
+    ) -> Result<Arc<rustls::ServerConfig>, TlsError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let chain = certs(cert)?;
         let key = pem(key, PrivateKeyDer::from_pem_file(key))?;
-        let builder = rustls::ServerConfig::builder_with_provider(provider.clone()).with_safe_default_protocol_versions()?;
+        let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()?;
         let cfg = match client_ca {
             Some(ca) => {
                 let mut roots = rustls::RootCertStore::empty();
                 for c in certs(ca)? {
-                    roots.add(c).map_err(|e| TlsError::ClientCa(e.to_string()))?;
+                    roots
+                        .add(c)
+                        .map_err(|e| TlsError::ClientCa(e.to_string()))?;
                 }
-                let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
-                    .build()
-                    .map_err(|e| TlsError::ClientCa(e.to_string()))?;
-                builder.with_client_cert_verifier(verifier).with_single_cert(chain, key)?
+                let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                    Arc::new(roots),
+                    provider,
+                )
+                .build()
+                .map_err(|e| TlsError::ClientCa(e.to_string()))?;
+                builder
+                    .with_client_cert_verifier(verifier)
+                    .with_single_cert(chain, key)?
             }
             None => builder.with_no_client_auth().with_single_cert(chain, key)?,
         };
@@ -193,11 +240,15 @@ pub async fn serve(
             match acceptor {
                 Some(a) => {
                     if let Ok(s) = a.accept(stream).await {
-                        let _ = builder.serve_connection(hyper_util::rt::TokioIo::new(s), svc).await;
+                        let _ = builder
+                            .serve_connection(hyper_util::rt::TokioIo::new(s), svc)
+                            .await;
                     }
                 }
                 None => {
-                    let _ = builder.serve_connection(hyper_util::rt::TokioIo::new(stream), svc).await;
+                    let _ = builder
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                        .await;
                 }
             }
         });

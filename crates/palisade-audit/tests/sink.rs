@@ -39,7 +39,12 @@ fn frames(r: &mut impl BufRead, out: &Mutex<Vec<String>>) {
         if r.read_until(b' ', &mut len).unwrap_or(0) == 0 {
             return;
         }
-        let Ok(n) = std::str::from_utf8(&len[..len.len() - 1]).unwrap_or("x").parse::<usize>() else { return };
+        let Ok(n) = std::str::from_utf8(&len[..len.len() - 1])
+            .unwrap_or("x")
+            .parse::<usize>()
+        else {
+            return;
+        };
         let mut msg = vec![0u8; n];
         if r.read_exact(&mut msg).is_err() {
             return;
@@ -68,7 +73,9 @@ impl SyslogReceiver {
                     c.set_nonblocking(false).unwrap();
                     conns.push(c.try_clone().unwrap());
                     let got = got.clone();
-                    readers.push(std::thread::spawn(move || frames(&mut BufReader::new(c), &got)));
+                    readers.push(std::thread::spawn(move || {
+                        frames(&mut BufReader::new(c), &got);
+                    }));
                 }
                 std::thread::sleep(Duration::from_millis(5));
             }
@@ -79,7 +86,10 @@ impl SyslogReceiver {
                 let _ = r.join();
             }
         });
-        SyslogReceiver { stop, thread: Some(thread) }
+        SyslogReceiver {
+            stop,
+            thread: Some(thread),
+        }
     }
     fn stop(mut self) {
         self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -88,7 +98,11 @@ impl SyslogReceiver {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn delivery_id(msg: &str) -> u64 {
@@ -101,11 +115,19 @@ fn delivery_id(msg: &str) -> u64 {
 fn assert_complete_in_order(ids: &[u64], n: u64) {
     let mut seen = std::collections::HashSet::new();
     let firsts: Vec<u64> = ids.iter().copied().filter(|i| seen.insert(*i)).collect();
-    assert_eq!(firsts, (0..n).collect::<Vec<_>>(), "lost or reordered: {ids:?}");
+    assert_eq!(
+        firsts,
+        (0..n).collect::<Vec<_>>(),
+        "lost or reordered: {ids:?}"
+    );
 }
 
 fn opts() -> ForwarderOptions {
-    ForwarderOptions { batch: 8, retry_min: Duration::from_millis(20), retry_max: Duration::from_millis(200) }
+    ForwarderOptions {
+        batch: 8,
+        retry_min: Duration::from_millis(20),
+        retry_max: Duration::from_millis(200),
+    }
 }
 
 #[test]
@@ -114,19 +136,34 @@ fn syslog_tcp_survives_a_receiver_restart() {
     let got = Arc::new(Mutex::new(Vec::new()));
     let spool = tempfile::tempdir().unwrap();
     let rx = SyslogReceiver::start(port, got.clone());
-    let fwd = Forwarder::start(spool.path(), open(&format!("syslog+tcp://127.0.0.1:{port}")).unwrap(), opts()).unwrap();
+    let fwd = Forwarder::start(
+        spool.path(),
+        open(&format!("syslog+tcp://127.0.0.1:{port}")).unwrap(),
+        opts(),
+    )
+    .unwrap();
     for i in 0..30 {
         fwd.send(&finding(i)).unwrap();
     }
-    wait_until("the first 30", Duration::from_secs(30), || got.lock().unwrap().len() >= 30);
+    wait_until("the first 30", Duration::from_secs(30), || {
+        got.lock().unwrap().len() >= 30
+    });
     rx.stop();
     for i in 30..60 {
         fwd.send(&finding(i)).unwrap();
     }
-    wait_until("failed attempts while the receiver is down", Duration::from_secs(30), || fwd.failures().0 > 0);
+    wait_until(
+        "failed attempts while the receiver is down",
+        Duration::from_secs(30),
+        || fwd.failures().0 > 0,
+    );
     assert!(fwd.delivered() < 60);
     let rx = SyslogReceiver::start(port, got.clone());
-    assert!(fwd.flush(Duration::from_secs(30), 60), "not delivered: {:?}", fwd.failures());
+    assert!(
+        fwd.flush(Duration::from_secs(30), 60),
+        "not delivered: {:?}",
+        fwd.failures()
+    );
     wait_until("all 60", Duration::from_secs(30), || {
         let mut s: Vec<u64> = got.lock().unwrap().iter().map(|m| delivery_id(m)).collect();
         s.sort_unstable();
@@ -141,12 +178,26 @@ fn syslog_tcp_survives_a_receiver_restart() {
     // RFC 5424 with a CEF message: facility 13 (log audit), severity 3 (high).
     let m = &msgs[0];
     assert!(m.starts_with("<107>1 "), "{m}");
-    assert!(m.contains(" palisade ") && m.contains(" PLS-KA-007 [palisade@32473 deliveryId=\""), "{m}");
+    assert!(
+        m.contains(" palisade ") && m.contains(" PLS-KA-007 [palisade@32473 deliveryId=\""),
+        "{m}"
+    );
     let cef = &m[m.find("CEF:0|").unwrap()..];
     assert!(cef.starts_with("CEF:0|Palisade|palisade|"), "{cef}");
-    assert!(cef.contains("|PLS-KA-007|Binding to cluster-admin created|8|"), "{cef}");
-    assert!(cef.contains("suser=alice") && cef.contains("src=203.0.113.7") && cef.contains("externalId=a-0"), "{cef}");
-    assert!(cef.contains("msg=ClusterRoleBinding b0 binds cluster-admin | \\= \\\\ test"), "{cef}");
+    assert!(
+        cef.contains("|PLS-KA-007|Binding to cluster-admin created|8|"),
+        "{cef}"
+    );
+    assert!(
+        cef.contains("suser=alice")
+            && cef.contains("src=203.0.113.7")
+            && cef.contains("externalId=a-0"),
+        "{cef}"
+    );
+    assert!(
+        cef.contains("msg=ClusterRoleBinding b0 binds cluster-admin | \\= \\\\ test"),
+        "{cef}"
+    );
 }
 
 #[test]
@@ -154,17 +205,29 @@ fn spool_survives_a_forwarder_restart() {
     let port = free_port();
     let spool = tempfile::tempdir().unwrap();
     // Nothing listens: records stay in the spool.
-    let fwd = Forwarder::start(spool.path(), open(&format!("syslog+tcp://127.0.0.1:{port}")).unwrap(), opts()).unwrap();
+    let fwd = Forwarder::start(
+        spool.path(),
+        open(&format!("syslog+tcp://127.0.0.1:{port}")).unwrap(),
+        opts(),
+    )
+    .unwrap();
     for i in 0..10 {
         fwd.send(&finding(i)).unwrap();
     }
     fwd.stop();
     let got = Arc::new(Mutex::new(Vec::new()));
     let rx = SyslogReceiver::start(port, got.clone());
-    let fwd = Forwarder::start(spool.path(), open(&format!("syslog+tcp://127.0.0.1:{port}")).unwrap(), opts()).unwrap();
+    let fwd = Forwarder::start(
+        spool.path(),
+        open(&format!("syslog+tcp://127.0.0.1:{port}")).unwrap(),
+        opts(),
+    )
+    .unwrap();
     fwd.send(&finding(10)).unwrap();
     assert!(fwd.flush(Duration::from_secs(30), 11));
-    wait_until("11 messages", Duration::from_secs(30), || got.lock().unwrap().len() >= 11);
+    wait_until("11 messages", Duration::from_secs(30), || {
+        got.lock().unwrap().len() >= 11
+    });
     rx.stop();
     let ids: Vec<u64> = got.lock().unwrap().iter().map(|m| delivery_id(m)).collect();
     assert_complete_in_order(&ids, 11);
@@ -175,11 +238,18 @@ fn spool_survives_a_forwarder_restart() {
 fn test_pki() -> (String, String, String) {
     let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign, rcgen::KeyUsagePurpose::CrlSign];
-    ca.distinguished_name.push(rcgen::DnType::CommonName, "palisade test CA");
+    ca.key_usages = vec![
+        rcgen::KeyUsagePurpose::KeyCertSign,
+        rcgen::KeyUsagePurpose::CrlSign,
+    ];
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, "palisade test CA");
     let ca = rcgen::CertifiedIssuer::self_signed(ca, rcgen::KeyPair::generate().unwrap()).unwrap();
     let leaf_key = rcgen::KeyPair::generate().unwrap();
-    let leaf = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap().signed_by(&leaf_key, &ca).unwrap();
+    let leaf = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .signed_by(&leaf_key, &ca)
+        .unwrap();
     (ca.pem(), leaf.pem(), leaf_key.serialize_pem())
 }
 
@@ -187,7 +257,11 @@ fn test_pki() -> (String, String, String) {
 fn syslog_tls_delivers_to_a_tls_listener() {
     let (ca, cert, key) = test_pki();
     let dir = tempfile::tempdir().unwrap();
-    let (cap, cp, kp) = (dir.path().join("ca.pem"), dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let (cap, cp, kp) = (
+        dir.path().join("ca.pem"),
+        dir.path().join("cert.pem"),
+        dir.path().join("key.pem"),
+    );
     std::fs::write(&cap, &ca).unwrap();
     std::fs::write(&cp, &cert).unwrap();
     std::fs::write(&kp, &key).unwrap();
@@ -216,12 +290,28 @@ fn syslog_tls_delivers_to_a_tls_listener() {
         }
     });
     let spool = tempfile::tempdir().unwrap();
-    let fwd = Forwarder::start(spool.path(), open(&format!("syslog+tls://localhost:{port}?ca={}", cap.display())).unwrap(), opts()).unwrap();
+    let fwd = Forwarder::start(
+        spool.path(),
+        open(&format!(
+            "syslog+tls://localhost:{port}?ca={}",
+            cap.display()
+        ))
+        .unwrap(),
+        opts(),
+    )
+    .unwrap();
     for i in 0..5 {
         fwd.send(&finding(i)).unwrap();
     }
-    assert!(fwd.flush(Duration::from_secs(30), 5), "{:?} server: {:?}", fwd.failures(), server_errors.lock().unwrap());
-    wait_until("5 TLS messages", Duration::from_secs(30), || got.lock().unwrap().len() >= 5);
+    assert!(
+        fwd.flush(Duration::from_secs(30), 5),
+        "{:?} server: {:?}",
+        fwd.failures(),
+        server_errors.lock().unwrap()
+    );
+    wait_until("5 TLS messages", Duration::from_secs(30), || {
+        got.lock().unwrap().len() >= 5
+    });
     let ids: Vec<u64> = got.lock().unwrap().iter().map(|m| delivery_id(m)).collect();
     assert_complete_in_order(&ids, 5);
     // An untrusted certificate is refused (fail closed).
@@ -229,9 +319,19 @@ fn syslog_tls_delivers_to_a_tls_listener() {
     let (c2, _, _) = test_pki();
     let c2p = other.path().join("other.pem");
     std::fs::write(&c2p, c2).unwrap();
-    let mut bad = open(&format!("syslog+tls://localhost:{port}?ca={}", c2p.display())).unwrap();
+    let mut bad = open(&format!(
+        "syslog+tls://localhost:{port}?ca={}",
+        c2p.display()
+    ))
+    .unwrap();
     let rec = finding(0);
-    assert!(bad.send(&[palisade_audit::sink::Delivery { id: "x:0", record: &rec }]).is_err());
+    assert!(
+        bad.send(&[palisade_audit::sink::Delivery {
+            id: "x:0",
+            record: &rec
+        }])
+        .is_err()
+    );
 }
 
 /// An HTTP receiver (hyper on its own runtime) that records requests; it can be stopped.
@@ -244,23 +344,43 @@ type Seen = Arc<Mutex<Vec<(hyper::HeaderMap, Vec<u8>)>>>;
 
 impl HttpReceiver {
     fn start(port: u16, seen: Seen) -> HttpReceiver {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-        let listener = rt.block_on(tokio::net::TcpListener::bind(("127.0.0.1", port))).unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind(("127.0.0.1", port)))
+            .unwrap();
         let task = rt.spawn(async move {
             loop {
-                let Ok((s, _)) = listener.accept().await else { return };
+                let Ok((s, _)) = listener.accept().await else {
+                    return;
+                };
                 let seen = seen.clone();
                 tokio::spawn(async move {
-                    let svc = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                        let seen = seen.clone();
-                        async move {
-                            let headers = req.headers().clone();
-                            let body = http_body_util::BodyExt::collect(req.into_body()).await.unwrap().to_bytes().to_vec();
-                            seen.lock().unwrap().push((headers, body));
-                            Ok::<_, std::convert::Infallible>(hyper::Response::new(http_body_util::Full::new(hyper::body::Bytes::from_static(b"{\"text\":\"Success\",\"code\":0}"))))
-                        }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new().serve_connection(hyper_util::rt::TokioIo::new(s), svc).await;
+                    let svc = hyper::service::service_fn(
+                        move |req: hyper::Request<hyper::body::Incoming>| {
+                            let seen = seen.clone();
+                            async move {
+                                let headers = req.headers().clone();
+                                let body = http_body_util::BodyExt::collect(req.into_body())
+                                    .await
+                                    .unwrap()
+                                    .to_bytes()
+                                    .to_vec();
+                                seen.lock().unwrap().push((headers, body));
+                                Ok::<_, std::convert::Infallible>(hyper::Response::new(
+                                    http_body_util::Full::new(hyper::body::Bytes::from_static(
+                                        b"{\"text\":\"Success\",\"code\":0}",
+                                    )),
+                                ))
+                            }
+                        },
+                    );
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(s), svc)
+                        .await;
                 });
             }
         });
@@ -278,11 +398,23 @@ fn webhook_ocsf_survives_a_receiver_restart() {
     let seen: Seen = Arc::default();
     let rx = HttpReceiver::start(port, seen.clone());
     let spool = tempfile::tempdir().unwrap();
-    let fwd = Forwarder::start(spool.path(), open(&format!("webhook+http://127.0.0.1:{port}/ingest?format=ocsf")).unwrap(), opts()).unwrap();
+    let fwd = Forwarder::start(
+        spool.path(),
+        open(&format!(
+            "webhook+http://127.0.0.1:{port}/ingest?format=ocsf"
+        ))
+        .unwrap(),
+        opts(),
+    )
+    .unwrap();
     for i in 0..20 {
         fwd.send(&finding(i)).unwrap();
     }
-    assert!(fwd.flush(Duration::from_secs(30), 20), "{:?}", fwd.failures());
+    assert!(
+        fwd.flush(Duration::from_secs(30), 20),
+        "{:?}",
+        fwd.failures()
+    );
     rx.stop();
     for i in 20..40 {
         fwd.send(&finding(i)).unwrap();
@@ -290,9 +422,15 @@ fn webhook_ocsf_survives_a_receiver_restart() {
     fwd.send(&SinkRecord::AuditEvent(json!({"auditID": "raw-1", "stage": "ResponseComplete", "verb": "get", "requestURI": "/api/v1/namespaces/llm/secrets/hf-token",
         "user": "bob", "groups": [], "sourceIPs": ["10.0.0.9"], "responseCode": 200, "time": "2026-11-30T10:00:01Z",
         "objectRef": {"resource": "secrets", "namespace": "llm", "name": "hf-token"}}))).unwrap();
-    wait_until("failures while down", Duration::from_secs(30), || fwd.failures().0 > 0);
+    wait_until("failures while down", Duration::from_secs(30), || {
+        fwd.failures().0 > 0
+    });
     let rx = HttpReceiver::start(port, seen.clone());
-    assert!(fwd.flush(Duration::from_secs(30), 41), "{:?}", fwd.failures());
+    assert!(
+        fwd.flush(Duration::from_secs(30), 41),
+        "{:?}",
+        fwd.failures()
+    );
     rx.stop();
     fwd.stop();
     let mut ids = Vec::new();
@@ -301,7 +439,16 @@ fn webhook_ocsf_survives_a_receiver_restart() {
         assert!(h.get("idempotency-key").is_some());
         let v: Value = serde_json::from_slice(body).unwrap();
         for d in v["deliveries"].as_array().unwrap() {
-            ids.push(d["id"].as_str().unwrap().rsplit(':').next().unwrap().parse::<u64>().unwrap());
+            ids.push(
+                d["id"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit(':')
+                    .next()
+                    .unwrap()
+                    .parse::<u64>()
+                    .unwrap(),
+            );
             docs.push(d["data"].clone());
         }
     }
@@ -330,25 +477,48 @@ fn splunk_hec_posts_events_with_the_token() {
     let rx = HttpReceiver::start(port, seen.clone());
     let spool = tempfile::tempdir().unwrap();
     let token = "0f6d6a3c-hec-test-token".to_owned();
-    let sink = palisade_audit::sink::HecSink::new(&format!("http://127.0.0.1:{port}"), token.clone(), Some("security"), palisade_audit::sink::PayloadFormat::Native, None).unwrap();
+    let sink = palisade_audit::sink::HecSink::new(
+        &format!("http://127.0.0.1:{port}"),
+        token.clone(),
+        Some("security"),
+        palisade_audit::sink::PayloadFormat::Native,
+        None,
+    )
+    .unwrap();
     let fwd = Forwarder::start(spool.path(), Box::new(sink), opts()).unwrap();
     for i in 0..3 {
         fwd.send(&finding(i)).unwrap();
     }
-    assert!(fwd.flush(Duration::from_secs(30), 3), "{:?}", fwd.failures());
+    assert!(
+        fwd.flush(Duration::from_secs(30), 3),
+        "{:?}",
+        fwd.failures()
+    );
     rx.stop();
     let seen = seen.lock().unwrap();
     // The forwarder may split the three records over several requests.
     let mut evs: Vec<Value> = Vec::new();
     for (h, body) in seen.iter() {
-        assert_eq!(h["authorization"].to_str().unwrap(), format!("Splunk {token}"));
-        evs.extend(serde_json::Deserializer::from_slice(body).into_iter::<Value>().map(Result::unwrap));
+        assert_eq!(
+            h["authorization"].to_str().unwrap(),
+            format!("Splunk {token}")
+        );
+        evs.extend(
+            serde_json::Deserializer::from_slice(body)
+                .into_iter::<Value>()
+                .map(Result::unwrap),
+        );
     }
     assert_eq!(evs.len(), 3);
     assert_eq!(evs[0]["sourcetype"], "palisade:finding");
     assert_eq!(evs[0]["index"], "security");
     assert_eq!(evs[0]["event"]["rule"], "PLS-KA-007");
-    assert!(evs[0]["fields"]["delivery_id"].as_str().unwrap().ends_with(":0"));
+    assert!(
+        evs[0]["fields"]["delivery_id"]
+            .as_str()
+            .unwrap()
+            .ends_with(":0")
+    );
 }
 
 #[test]

@@ -20,8 +20,8 @@ mod store;
 mod verify;
 mod writer;
 
-pub use checkpoint::{Key, generate_key};
 pub(crate) use checkpoint::write_atomic as checkpoint_write_atomic;
+pub use checkpoint::{Key, generate_key};
 pub use store::{Log, Repair};
 pub use verify::{Problem, VerifyOptions, VerifyReport, verify};
 pub use writer::{AuditWriter, Sink, Ticket, WriterOptions};

@@ -3,11 +3,16 @@
 use serde_json::Value;
 
 fn header(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('|', "\\|").replace(['\r', '\n'], " ")
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace(['\r', '\n'], " ")
 }
 
 fn ext(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('=', "\\=").replace('\n', "\\n").replace('\r', "\\r")
+    s.replace('\\', "\\\\")
+        .replace('=', "\\=")
+        .replace('\n', "\\n")
+        .replace('\r', "\\r")
 }
 
 /// CEF severity (0-10) for a Palisade severity.
@@ -33,7 +38,12 @@ pub(crate) fn line(record: &super::SinkRecord, id: &str) -> String {
             x.push(("msg", s(f, "/message").to_owned()));
             x.push(("cat", s(f, "/category").to_owned()));
             let res = f.get("resource").map_or(String::new(), |r| {
-                [s(r, "/kind"), s(r, "/namespace"), s(r, "/name")].iter().filter(|p| !p.is_empty()).copied().collect::<Vec<_>>().join("/")
+                [s(r, "/kind"), s(r, "/namespace"), s(r, "/name")]
+                    .iter()
+                    .filter(|p| !p.is_empty())
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join("/")
             });
             x.push(("cs1Label", "resource".into()));
             x.push(("cs1", res));
@@ -42,20 +52,40 @@ pub(crate) fn line(record: &super::SinkRecord, id: &str) -> String {
             if let Some(e) = f.get("event") {
                 push_event(&mut x, e);
             }
-            (s(f, "/rule").to_owned(), s(f, "/title").to_owned(), severity(s(f, "/severity")))
+            (
+                s(f, "/rule").to_owned(),
+                s(f, "/title").to_owned(),
+                severity(s(f, "/severity")),
+            )
         }
         super::SinkRecord::AuditEvent(e) => {
             push_event(&mut x, e);
             if let Some(o) = e.get("objectRef") {
                 x.push(("cs1Label", "resource".into()));
-                x.push(("cs1", [s(o, "/resource"), s(o, "/namespace"), s(o, "/name")].iter().filter(|p| !p.is_empty()).copied().collect::<Vec<_>>().join("/")));
+                x.push((
+                    "cs1",
+                    [s(o, "/resource"), s(o, "/namespace"), s(o, "/name")]
+                        .iter()
+                        .filter(|p| !p.is_empty())
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join("/"),
+                ));
             }
-            ("k8s-audit".to_owned(), "Kubernetes API request".to_owned(), 1)
+            (
+                "k8s-audit".to_owned(),
+                "Kubernetes API request".to_owned(),
+                1,
+            )
         }
     };
     x.push(("cs3Label", "deliveryId".into()));
     x.push(("cs3", id.to_owned()));
-    let extension: Vec<String> = x.into_iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}", ext(&v))).collect();
+    let extension: Vec<String> = x
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", ext(&v)))
+        .collect();
     format!(
         "CEF:0|Palisade|palisade|{}|{}|{}|{sev}|{}",
         env!("CARGO_PKG_VERSION"),
@@ -66,7 +96,10 @@ pub(crate) fn line(record: &super::SinkRecord, id: &str) -> String {
 }
 
 fn push_event(x: &mut Vec<(&str, String)>, e: &Value) {
-    x.push(("rt", super::millis(e.get("time").and_then(Value::as_str)).to_string()));
+    x.push((
+        "rt",
+        super::millis(e.get("time").and_then(Value::as_str)).to_string(),
+    ));
     x.push(("suser", s(e, "/user").to_owned()));
     x.push(("src", s(e, "/sourceIPs/0").to_owned()));
     x.push(("act", s(e, "/verb").to_owned()));

@@ -20,7 +20,11 @@ pub struct ForwarderOptions {
 
 impl Default for ForwarderOptions {
     fn default() -> Self {
-        ForwarderOptions { batch: 256, retry_min: Duration::from_millis(50), retry_max: Duration::from_secs(5) }
+        ForwarderOptions {
+            batch: 256,
+            retry_min: Duration::from_millis(50),
+            retry_max: Duration::from_secs(5),
+        }
     }
 }
 
@@ -47,21 +51,29 @@ fn cursor_path(spool: &Path) -> PathBuf {
 }
 
 fn read_cursor(spool: &Path) -> u64 {
-    std::fs::read_to_string(cursor_path(spool)).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0)
+    std::fs::read_to_string(cursor_path(spool))
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 impl Forwarder {
     /// Opens (or creates) the spool in `spool` and starts delivering to `sink`
     /// from where the last run stopped.
-    pub fn start(spool: &Path, sink: Box<dyn SiemSink>, opts: ForwarderOptions) -> Result<Forwarder, SinkError> {
-        std::fs::create_dir_all(spool).map_err(|e| SinkError::Config(format!("{}: {e}", spool.display())))?;
+    pub fn start(
+        spool: &Path,
+        sink: Box<dyn SiemSink>,
+        opts: ForwarderOptions,
+    ) -> Result<Forwarder, SinkError> {
+        std::fs::create_dir_all(spool)
+            .map_err(|e| SinkError::Config(format!("{}: {e}", spool.display())))?;
         let id_path = spool.join("id");
         let id = match std::fs::read_to_string(&id_path) {
             Ok(s) if !s.trim().is_empty() => s.trim().to_owned(),
             _ => {
                 let mut b = [0u8; 8];
                 rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut b);
-                let id = b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+                let id = hex::encode(b);
                 crate::log::checkpoint_write_atomic(&id_path, id.as_bytes())?;
                 id
             }
@@ -75,7 +87,12 @@ impl Forwarder {
             .name("siem-forwarder".into())
             .spawn(move || deliver(&dir, &id, sink, &sh, opts))
             .map_err(|e| SinkError::Config(e.to_string()))?;
-        Ok(Forwarder { writer: Some(writer), shared, thread: Some(thread), describe })
+        Ok(Forwarder {
+            writer: Some(writer),
+            shared,
+            thread: Some(thread),
+            describe,
+        })
     }
 
     /// The destination.
@@ -86,7 +103,10 @@ impl Forwarder {
     /// Appends `record` to the spool; returns once it is on disk.
     pub fn send(&self, record: &SinkRecord) -> Result<LeafIndex, SinkError> {
         let bytes = serde_json::to_vec(record).map_err(|e| SinkError::Transport(e.to_string()))?;
-        let w = self.writer.as_ref().ok_or_else(|| SinkError::Config("forwarder closed".into()))?;
+        let w = self
+            .writer
+            .as_ref()
+            .ok_or_else(|| SinkError::Config("forwarder closed".into()))?;
         let i = crate::log::Sink::append(w, &bytes)?;
         self.shared.wake.1.notify_all();
         Ok(i)
@@ -99,7 +119,10 @@ impl Forwarder {
 
     /// Failed delivery attempts so far, and the last error.
     pub fn failures(&self) -> (u64, Option<String>) {
-        (self.shared.failures.load(Ordering::SeqCst), self.shared.last_error.lock().ok().and_then(|e| e.clone()))
+        (
+            self.shared.failures.load(Ordering::SeqCst),
+            self.shared.last_error.lock().ok().and_then(|e| e.clone()),
+        )
     }
 
     /// Waits until everything sent so far is delivered, or `timeout`.
@@ -139,7 +162,13 @@ impl Drop for Forwarder {
     }
 }
 
-fn deliver(spool: &Path, id: &str, mut sink: Box<dyn SiemSink>, sh: &Shared, opts: ForwarderOptions) {
+fn deliver(
+    spool: &Path,
+    id: &str,
+    mut sink: Box<dyn SiemSink>,
+    sh: &Shared,
+    opts: ForwarderOptions,
+) {
     let mut backoff = opts.retry_min;
     let logdir = spool.join("log");
     while !sh.stop.load(Ordering::SeqCst) {
@@ -159,7 +188,10 @@ fn deliver(spool: &Path, id: &str, mut sink: Box<dyn SiemSink>, sh: &Shared, opt
         let end = log.len().min(cursor + opts.batch.max(1) as u64);
         let mut records = Vec::new();
         for i in cursor..end {
-            match log.entry(i).map_err(SinkError::from).and_then(|b| serde_json::from_slice::<SinkRecord>(&b).map_err(|e| SinkError::Transport(format!("spool entry {i}: {e}")))) {
+            match log.entry(i).map_err(SinkError::from).and_then(|b| {
+                serde_json::from_slice::<SinkRecord>(&b)
+                    .map_err(|e| SinkError::Transport(format!("spool entry {i}: {e}")))
+            }) {
                 Ok(r) => records.push((format!("{id}:{i}"), r)),
                 Err(e) => {
                     note(sh, &e.to_string());
@@ -171,11 +203,17 @@ fn deliver(spool: &Path, id: &str, mut sink: Box<dyn SiemSink>, sh: &Shared, opt
             wait(sh, backoff);
             continue;
         }
-        let batch: Vec<Delivery<'_>> = records.iter().map(|(k, r)| Delivery { id: k, record: r }).collect();
+        let batch: Vec<Delivery<'_>> = records
+            .iter()
+            .map(|(k, r)| Delivery { id: k, record: r })
+            .collect();
         match sink.send(&batch) {
             Ok(()) => {
                 let next = cursor + batch.len() as u64;
-                if let Err(e) = crate::log::checkpoint_write_atomic(&cursor_path(spool), next.to_string().as_bytes()) {
+                if let Err(e) = crate::log::checkpoint_write_atomic(
+                    &cursor_path(spool),
+                    next.to_string().as_bytes(),
+                ) {
                     note(sh, &e.to_string());
                 }
                 sh.delivered.store(next, Ordering::SeqCst);

@@ -22,9 +22,17 @@ fn client(ca: Option<&std::path::Path>) -> Result<Client, SinkError> {
         .map_err(|e| SinkError::Config(e.to_string()))?
         .with_root_certificates(super::roots(ca)?)
         .with_no_client_auth();
-    let https = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(cfg).https_or_http().enable_http1().build();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| SinkError::Config(e.to_string()))?;
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(https);
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(cfg)
+        .https_or_http()
+        .enable_http1()
+        .build();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| SinkError::Config(e.to_string()))?;
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build(https);
     Ok(Client { rt, client })
 }
 
@@ -34,7 +42,9 @@ fn post(c: &Client, url: &str, headers: &[(&str, String)], body: Vec<u8>) -> Res
     for (k, v) in headers {
         req = req.header(*k, v);
     }
-    let req = req.body(http_body_util::Full::new(hyper::body::Bytes::from(body))).map_err(|e| t(e.to_string()))?;
+    let req = req
+        .body(http_body_util::Full::new(hyper::body::Bytes::from(body)))
+        .map_err(|e| t(e.to_string()))?;
     c.rt.block_on(async {
         let resp = tokio::time::timeout(Duration::from_secs(15), c.client.request(req))
             .await
@@ -42,7 +52,11 @@ fn post(c: &Client, url: &str, headers: &[(&str, String)], body: Vec<u8>) -> Res
             .map_err(|e| t(e.to_string()))?;
         let status = resp.status();
         let _ = http_body_util::BodyExt::collect(resp.into_body()).await;
-        if status.is_success() { Ok(()) } else { Err(t(format!("HTTP {status}"))) }
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(t(format!("HTTP {status}")))
+        }
     })
 }
 
@@ -63,7 +77,13 @@ impl std::fmt::Debug for HecSink {
 
 impl HecSink {
     /// HEC at `base` (`https://splunk:8088`), authenticated with `token`.
-    pub fn new(base: &str, token: String, index: Option<&str>, format: PayloadFormat, ca: Option<&std::path::Path>) -> Result<HecSink, SinkError> {
+    pub fn new(
+        base: &str,
+        token: String,
+        index: Option<&str>,
+        format: PayloadFormat,
+        ca: Option<&std::path::Path>,
+    ) -> Result<HecSink, SinkError> {
         Ok(HecSink {
             url: format!("{}/services/collector/event", base.trim_end_matches('/')),
             token,
@@ -99,10 +119,23 @@ impl SiemSink for HecSink {
             if let Some(i) = &self.index {
                 ev["index"] = json!(i);
             }
-            serde_json::to_writer(&mut body, &ev).map_err(|e| SinkError::Transport(e.to_string()))?;
+            serde_json::to_writer(&mut body, &ev)
+                .map_err(|e| SinkError::Transport(e.to_string()))?;
         }
-        let key = format!("{}..{}", batch.first().map_or("", |d| d.id), batch.last().map_or("", |d| d.id));
-        post(&self.agent, &self.url, &[("Authorization", format!("Splunk {}", self.token)), ("X-Palisade-Idempotency-Key", key)], body)
+        let key = format!(
+            "{}..{}",
+            batch.first().map_or("", |d| d.id),
+            batch.last().map_or("", |d| d.id)
+        );
+        post(
+            &self.agent,
+            &self.url,
+            &[
+                ("Authorization", format!("Splunk {}", self.token)),
+                ("X-Palisade-Idempotency-Key", key),
+            ],
+            body,
+        )
     }
 }
 
@@ -122,8 +155,18 @@ impl std::fmt::Debug for WebhookSink {
 
 impl WebhookSink {
     /// A webhook at `url`; `token` is sent as a bearer token.
-    pub fn new(url: &str, format: PayloadFormat, token: Option<String>, ca: Option<&std::path::Path>) -> Result<WebhookSink, SinkError> {
-        Ok(WebhookSink { url: url.to_owned(), format, token, agent: client(ca)? })
+    pub fn new(
+        url: &str,
+        format: PayloadFormat,
+        token: Option<String>,
+        ca: Option<&std::path::Path>,
+    ) -> Result<WebhookSink, SinkError> {
+        Ok(WebhookSink {
+            url: url.to_owned(),
+            format,
+            token,
+            agent: client(ca)?,
+        })
     }
 }
 
@@ -142,8 +185,13 @@ impl SiemSink for WebhookSink {
                 json!({ "id": d.id, "type": kind, "data": payload(d, self.format) })
             })
             .collect();
-        let body = serde_json::to_vec(&json!({ "deliveries": items })).map_err(|e| SinkError::Transport(e.to_string()))?;
-        let key = format!("{}..{}", batch.first().map_or("", |d| d.id), batch.last().map_or("", |d| d.id));
+        let body = serde_json::to_vec(&json!({ "deliveries": items }))
+            .map_err(|e| SinkError::Transport(e.to_string()))?;
+        let key = format!(
+            "{}..{}",
+            batch.first().map_or("", |d| d.id),
+            batch.last().map_or("", |d| d.id)
+        );
         let mut headers = vec![("Idempotency-Key", key)];
         if let Some(t) = &self.token {
             headers.push(("Authorization", format!("Bearer {t}")));

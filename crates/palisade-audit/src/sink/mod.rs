@@ -122,11 +122,16 @@ impl SiemSink for FileSink {
     fn send(&mut self, batch: &[Delivery<'_>]) -> Result<(), SinkError> {
         let mut buf = Vec::new();
         for d in batch {
-            serde_json::to_writer(&mut buf, &payload(d, self.format)).map_err(|e| SinkError::Transport(e.to_string()))?;
+            serde_json::to_writer(&mut buf, &payload(d, self.format))
+                .map_err(|e| SinkError::Transport(e.to_string()))?;
             buf.push(b'\n');
         }
         let err = |e: std::io::Error| SinkError::Transport(format!("{}: {e}", self.path.display()));
-        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&self.path).map_err(err)?;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .map_err(err)?;
         f.write_all(&buf).map_err(err)?;
         f.sync_data().map_err(err)
     }
@@ -145,17 +150,27 @@ impl SiemSink for FileSink {
 /// `http` instead of `https` is accepted for local receivers.
 pub fn open(address: &str) -> Result<Box<dyn SiemSink>, SinkError> {
     let (base, query) = address.split_once('?').unwrap_or((address, ""));
-    let params: Vec<(&str, &str)> = query.split('&').filter(|p| !p.is_empty()).map(|p| p.split_once('=').unwrap_or((p, ""))).collect();
+    let params: Vec<(&str, &str)> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split_once('=').unwrap_or((p, "")))
+        .collect();
     let param = |k: &str| params.iter().find(|(n, _)| *n == k).map(|(_, v)| *v);
     for (k, _) in &params {
         if !matches!(*k, "format" | "ca" | "sni" | "token-env" | "index") {
-            return Err(SinkError::Config(format!("unknown parameter {k:?} in {address:?}")));
+            return Err(SinkError::Config(format!(
+                "unknown parameter {k:?} in {address:?}"
+            )));
         }
     }
     let format = match param("format") {
         None | Some("json" | "native") => PayloadFormat::Native,
         Some("ocsf") => PayloadFormat::Ocsf,
-        Some(f) => return Err(SinkError::Config(format!("unknown format {f:?} (json or ocsf)"))),
+        Some(f) => {
+            return Err(SinkError::Config(format!(
+                "unknown format {f:?} (json or ocsf)"
+            )));
+        }
     };
     let ca = param("ca").map(PathBuf::from);
     if let Some(path) = base.strip_prefix("file:") {
@@ -164,25 +179,51 @@ pub fn open(address: &str) -> Result<Box<dyn SiemSink>, SinkError> {
         }
         return Ok(Box::new(FileSink::new(PathBuf::from(path), format)));
     }
-    let (scheme, rest) = base.split_once("://").ok_or_else(|| SinkError::Config(format!("{address:?} is not a sink address (see --help)")))?;
+    let (scheme, rest) = base.split_once("://").ok_or_else(|| {
+        SinkError::Config(format!("{address:?} is not a sink address (see --help)"))
+    })?;
     match scheme {
         "syslog+tcp" => Ok(Box::new(SyslogSink::tcp(rest)?)),
-        "syslog+tls" => Ok(Box::new(SyslogSink::tls(rest, ca.as_deref(), param("sni"))?)),
+        "syslog+tls" => Ok(Box::new(SyslogSink::tls(
+            rest,
+            ca.as_deref(),
+            param("sni"),
+        )?)),
         "splunk-hec+https" | "splunk-hec+http" => {
             let var = param("token-env").unwrap_or("SPLUNK_HEC_TOKEN");
-            let token = std::env::var(var).map_err(|_| SinkError::Config(format!("the Splunk HEC token is read from ${var}, which is not set")))?;
+            let token = std::env::var(var).map_err(|_| {
+                SinkError::Config(format!(
+                    "the Splunk HEC token is read from ${var}, which is not set"
+                ))
+            })?;
             let url = format!("{}://{rest}", &scheme["splunk-hec+".len()..]);
-            Ok(Box::new(HecSink::new(&url, token, param("index"), format, ca.as_deref())?))
+            Ok(Box::new(HecSink::new(
+                &url,
+                token,
+                param("index"),
+                format,
+                ca.as_deref(),
+            )?))
         }
         "webhook+https" | "webhook+http" => {
             let url = format!("{}://{rest}", &scheme["webhook+".len()..]);
             let token = match param("token-env") {
-                Some(var) => Some(std::env::var(var).map_err(|_| SinkError::Config(format!("${var} is not set")))?),
+                Some(var) => Some(
+                    std::env::var(var)
+                        .map_err(|_| SinkError::Config(format!("${var} is not set")))?,
+                ),
                 None => None,
             };
-            Ok(Box::new(WebhookSink::new(&url, format, token, ca.as_deref())?))
+            Ok(Box::new(WebhookSink::new(
+                &url,
+                format,
+                token,
+                ca.as_deref(),
+            )?))
         }
-        s => Err(SinkError::Config(format!("unknown sink scheme {s:?} (file:, syslog+tcp, syslog+tls, splunk-hec+https, webhook+https)"))),
+        s => Err(SinkError::Config(format!(
+            "unknown sink scheme {s:?} (file:, syslog+tcp, syslog+tls, splunk-hec+https, webhook+https)"
+        ))),
     }
 }
 
@@ -191,8 +232,12 @@ pub(crate) fn roots(ca: Option<&std::path::Path>) -> Result<rustls::RootCertStor
     let mut roots = rustls::RootCertStore::empty();
     match ca {
         Some(path) => {
-            for c in crate::webhook::tls::certs(path).map_err(|e| SinkError::Config(e.to_string()))? {
-                roots.add(c).map_err(|e| SinkError::Config(format!("{}: {e}", path.display())))?;
+            for c in
+                crate::webhook::tls::certs(path).map_err(|e| SinkError::Config(e.to_string()))?
+            {
+                roots
+                    .add(c)
+                    .map_err(|e| SinkError::Config(format!("{}: {e}", path.display())))?;
             }
         }
         None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
@@ -202,7 +247,9 @@ pub(crate) fn roots(ca: Option<&std::path::Path>) -> Result<rustls::RootCertStor
 
 /// Now as RFC 3339 UTC with microseconds (`2026-12-01T09:30:00.123456Z`).
 pub(crate) fn now_rfc3339() -> String {
-    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
     let secs = i64::try_from(d.as_secs()).unwrap_or(0);
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     // Civil from days (Howard Hinnant).
@@ -215,13 +262,27 @@ pub(crate) fn now_rfc3339() -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z", rem / 3600, rem / 60 % 60, rem % 60, d.subsec_micros())
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60,
+        d.subsec_micros()
+    )
 }
 
 /// Milliseconds since the epoch of an RFC 3339 time, else now.
 pub(crate) fn millis(time: Option<&str>) -> i64 {
     time.and_then(crate::k8s::parse_timestamp).map_or_else(
-        || i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_millis()).unwrap_or(0),
+        || {
+            i64::try_from(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default()
+                    .as_millis(),
+            )
+            .unwrap_or(0)
+        },
         |us| us / 1000,
     )
 }

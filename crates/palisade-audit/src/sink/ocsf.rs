@@ -29,7 +29,16 @@ pub fn severity(sev: &str) -> (u8, &'static str) {
 }
 
 fn actor(event: &Value) -> Value {
-    let groups: Vec<Value> = event.get("groups").and_then(Value::as_array).map(|g| g.iter().filter_map(Value::as_str).map(|n| json!({ "name": n })).collect()).unwrap_or_default();
+    let groups: Vec<Value> = event
+        .get("groups")
+        .and_then(Value::as_array)
+        .map(|g| {
+            g.iter()
+                .filter_map(Value::as_str)
+                .map(|n| json!({ "name": n }))
+                .collect()
+        })
+        .unwrap_or_default();
     let mut user = json!({ "name": s(event, "/user").unwrap_or(""), "groups": groups });
     if let Some(i) = s(event, "/impersonatedUser") {
         user["type"] = json!("Other");
@@ -82,8 +91,16 @@ pub fn detection_finding(f: &Value, uid: &str) -> Value {
         "remediation": { "desc": s(f, "/remediation").unwrap_or("") },
         "unmapped": { "location": f.get("location").cloned().unwrap_or(Value::Null), "references": f.get("references").cloned().unwrap_or(Value::Null) },
     });
-    if let Some(mitre) = f.pointer("/references/mitre").and_then(Value::as_array).filter(|m| !m.is_empty()) {
-        doc["finding_info"]["attacks"] = mitre.iter().filter_map(Value::as_str).map(|t| json!({ "technique": { "uid": t } })).collect();
+    if let Some(mitre) = f
+        .pointer("/references/mitre")
+        .and_then(Value::as_array)
+        .filter(|m| !m.is_empty())
+    {
+        doc["finding_info"]["attacks"] = mitre
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|t| json!({ "technique": { "uid": t } }))
+            .collect();
     }
     if let Some(e) = event {
         doc["actor"] = actor(e);
@@ -142,7 +159,8 @@ pub fn api_activity(e: &Value, uid: &str) -> Value {
         doc["http_request"]["user_agent"] = json!(ua);
     }
     if let Some(o) = e.get("objectRef") {
-        let mut r = json!({ "type": s(o, "/resource").unwrap_or(""), "name": s(o, "/name").unwrap_or("") });
+        let mut r =
+            json!({ "type": s(o, "/resource").unwrap_or(""), "name": s(o, "/name").unwrap_or("") });
         if let Some(ns) = s(o, "/namespace") {
             r["namespace"] = json!(ns);
         }

@@ -48,7 +48,10 @@ impl Conn {
 /// A syslog destination.
 pub struct SyslogSink {
     addr: String,
-    tls: Option<(Arc<rustls::ClientConfig>, rustls::pki_types::ServerName<'static>)>,
+    tls: Option<(
+        Arc<rustls::ClientConfig>,
+        rustls::pki_types::ServerName<'static>,
+    )>,
     conn: Option<Conn>,
     hostname: String,
 }
@@ -71,17 +74,32 @@ impl SyslogSink {
     /// Plain TCP to `host:port`.
     pub fn tcp(addr: &str) -> Result<SyslogSink, SinkError> {
         if !addr.contains(':') {
-            return Err(SinkError::Config(format!("syslog address {addr:?} needs a port")));
+            return Err(SinkError::Config(format!(
+                "syslog address {addr:?} needs a port"
+            )));
         }
-        Ok(SyslogSink { addr: addr.to_owned(), tls: None, conn: None, hostname: hostname() })
+        Ok(SyslogSink {
+            addr: addr.to_owned(),
+            tls: None,
+            conn: None,
+            hostname: hostname(),
+        })
     }
 
     /// TLS to `host:port`, trusting `ca` (else the Web PKI roots); the
     /// server name is `sni` or the host.
-    pub fn tls(addr: &str, ca: Option<&std::path::Path>, sni: Option<&str>) -> Result<SyslogSink, SinkError> {
+    pub fn tls(
+        addr: &str,
+        ca: Option<&std::path::Path>,
+        sni: Option<&str>,
+    ) -> Result<SyslogSink, SinkError> {
         let mut s = SyslogSink::tcp(addr)?;
-        let host = sni.unwrap_or_else(|| addr.rsplit_once(':').map_or(addr, |(h, _)| h.trim_matches(['[', ']'])));
-        let name = rustls::pki_types::ServerName::try_from(host.to_owned()).map_err(|e| SinkError::Config(format!("server name {host:?}: {e}")))?;
+        let host = sni.unwrap_or_else(|| {
+            addr.rsplit_once(':')
+                .map_or(addr, |(h, _)| h.trim_matches(['[', ']']))
+        });
+        let name = rustls::pki_types::ServerName::try_from(host.to_owned())
+            .map_err(|e| SinkError::Config(format!("server name {host:?}: {e}")))?;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let cfg = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
@@ -94,7 +112,10 @@ impl SyslogSink {
 
     fn connect(&mut self) -> Result<&mut Conn, SinkError> {
         if self.conn.as_ref().is_some_and(Conn::alive) {
-            return self.conn.as_mut().ok_or_else(|| SinkError::Transport("no connection".into()));
+            return self
+                .conn
+                .as_mut()
+                .ok_or_else(|| SinkError::Transport("no connection".into()));
         }
         self.conn = None;
         let t = |e: std::io::Error| SinkError::Transport(format!("{}: {e}", self.addr));
@@ -116,19 +137,24 @@ impl SyslogSink {
             (None, Some(e)) => return Err(t(e)),
             (None, None) => return Err(SinkError::Transport(format!("{}: no address", self.addr))),
         };
-        tcp.set_write_timeout(Some(Duration::from_secs(10))).map_err(t)?;
+        tcp.set_write_timeout(Some(Duration::from_secs(10)))
+            .map_err(t)?;
         // The TLS handshake reads: a peer that accepts and never answers
         // must fail the batch (and be retried), not hang the forwarder.
-        tcp.set_read_timeout(Some(Duration::from_secs(10))).map_err(t)?;
+        tcp.set_read_timeout(Some(Duration::from_secs(10)))
+            .map_err(t)?;
         let _ = tcp.set_nodelay(true);
         let conn = match &self.tls {
             None => Conn::Tcp(tcp),
             Some((cfg, name)) => {
-                let c = rustls::ClientConnection::new(cfg.clone(), name.clone()).map_err(|e| SinkError::Transport(e.to_string()))?;
+                let c = rustls::ClientConnection::new(cfg.clone(), name.clone())
+                    .map_err(|e| SinkError::Transport(e.to_string()))?;
                 let mut s = rustls::StreamOwned::new(c, tcp);
                 // Finish the handshake now so a bad certificate is an error here.
                 while s.conn.is_handshaking() {
-                    s.conn.complete_io(&mut s.sock).map_err(|e| SinkError::Transport(format!("{}: TLS: {e}", self.addr)))?;
+                    s.conn
+                        .complete_io(&mut s.sock)
+                        .map_err(|e| SinkError::Transport(format!("{}: TLS: {e}", self.addr)))?;
                 }
                 Conn::Tls(Box::new(s))
             }
@@ -148,19 +174,36 @@ impl SyslogSink {
                     "low" => 5,
                     _ => 6,
                 };
-                (code, f.get("rule").and_then(|v| v.as_str()).unwrap_or("finding").to_owned())
+                (
+                    code,
+                    f.get("rule")
+                        .and_then(|v| v.as_str())
+                        .unwrap_or("finding")
+                        .to_owned(),
+                )
             }
             SinkRecord::AuditEvent(_) => (6, "k8s-audit".to_owned()),
         };
-        let msgid: String = msgid.chars().filter(char::is_ascii_graphic).take(32).collect();
-        let sd_id = d.id.replace('\\', "\\\\").replace('"', "\\\"").replace(']', "\\]");
+        let msgid: String = msgid
+            .chars()
+            .filter(char::is_ascii_graphic)
+            .take(32)
+            .collect();
+        let sd_id =
+            d.id.replace('\\', "\\\\")
+                .replace('"', "\\\"")
+                .replace(']', "\\]");
         format!(
             "<{}>1 {} {} palisade {} {} [palisade@32473 deliveryId=\"{sd_id}\"] {}",
             FACILITY * 8 + sev,
             super::now_rfc3339(),
             self.hostname,
             std::process::id(),
-            if msgid.is_empty() { "-".to_owned() } else { msgid },
+            if msgid.is_empty() {
+                "-".to_owned()
+            } else {
+                msgid
+            },
             cef::line(d.record, d.id)
         )
     }
@@ -168,7 +211,11 @@ impl SyslogSink {
 
 impl SiemSink for SyslogSink {
     fn describe(&self) -> String {
-        format!("syslog+{}://{}", if self.tls.is_some() { "tls" } else { "tcp" }, self.addr)
+        format!(
+            "syslog+{}://{}",
+            if self.tls.is_some() { "tls" } else { "tcp" },
+            self.addr
+        )
     }
 
     fn send(&mut self, batch: &[Delivery<'_>]) -> Result<(), SinkError> {

@@ -40,7 +40,12 @@ pub(crate) struct SinkOptions {
     #[arg(long, value_name = "ADDRESS")]
     sink: Vec<String>,
     /// Folder of the disk-backed delivery spool (one subfolder per sink).
-    #[arg(long, value_name = "DIR", default_value = "palisade-spool", env = "PALISADE_SPOOL")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "palisade-spool",
+        env = "PALISADE_SPOOL"
+    )]
     spool: PathBuf,
     /// Also deliver every raw audit event (OCSF API Activity with format=ocsf), not only findings.
     #[arg(long)]
@@ -61,15 +66,29 @@ impl SinkOptions {
     pub(crate) fn open(&self) -> Result<Sinks> {
         let mut forwarders = Vec::new();
         for addr in &self.sink {
-            let sink = palisade_audit::sink::open(addr).map_err(|e| anyhow::anyhow!("--sink {addr}: {e}"))?;
-            // One spool per destination, named by a hash of its address.
-            let name = palisade_core::finding::fingerprint("sink", &palisade_core::ResourceRef::default(), addr, "");
-            let dir = self.spool.join(&name[..16]);
-            let f = palisade_audit::sink::Forwarder::start(&dir, sink, palisade_audit::sink::ForwarderOptions::default())
+            let sink = palisade_audit::sink::open(addr)
                 .map_err(|e| anyhow::anyhow!("--sink {addr}: {e}"))?;
+            // One spool per destination, named by a hash of its address.
+            let name = palisade_core::finding::fingerprint(
+                "sink",
+                &palisade_core::ResourceRef::default(),
+                addr,
+                "",
+            );
+            let dir = self.spool.join(&name[..16]);
+            let f = palisade_audit::sink::Forwarder::start(
+                &dir,
+                sink,
+                palisade_audit::sink::ForwarderOptions::default(),
+            )
+            .map_err(|e| anyhow::anyhow!("--sink {addr}: {e}"))?;
             forwarders.push((f, 0));
         }
-        Ok(Sinks { forwarders, events: self.sink_events, timeout: self.sink_timeout })
+        Ok(Sinks {
+            forwarders,
+            events: self.sink_events,
+            timeout: self.sink_timeout,
+        })
     }
 }
 
@@ -77,7 +96,10 @@ impl Sinks {
     pub(crate) fn finding(&mut self, v: serde_json::Value) -> Result<()> {
         let rec = palisade_audit::sink::SinkRecord::Finding(v);
         for (f, n) in &mut self.forwarders {
-            *n = f.send(&rec).map_err(|e| anyhow::anyhow!("spool for {}: {e}", f.describe()))? + 1;
+            *n = f
+                .send(&rec)
+                .map_err(|e| anyhow::anyhow!("spool for {}: {e}", f.describe()))?
+                + 1;
         }
         Ok(())
     }
@@ -88,7 +110,10 @@ impl Sinks {
         }
         let rec = palisade_audit::sink::SinkRecord::AuditEvent(v);
         for (f, n) in &mut self.forwarders {
-            *n = f.send(&rec).map_err(|e| anyhow::anyhow!("spool for {}: {e}", f.describe()))? + 1;
+            *n = f
+                .send(&rec)
+                .map_err(|e| anyhow::anyhow!("spool for {}: {e}", f.describe()))?
+                + 1;
         }
         Ok(())
     }
@@ -284,7 +309,9 @@ fn k8s_audit(a: &K8sAudit) -> Result<u8> {
         &mut |src, ev| {
             engine.process(&file, src, ev, &mut batch);
             if sinks.events && sink_err.is_none() {
-                let r = serde_json::to_value(palisade_audit::detect::EventInfo::of(ev)).map_err(anyhow::Error::from).and_then(|v| sinks.event(v));
+                let r = serde_json::to_value(palisade_audit::detect::EventInfo::of(ev))
+                    .map_err(anyhow::Error::from)
+                    .and_then(|v| sinks.event(v));
                 if let Err(e) = r {
                     sink_err = Some(e);
                 }
@@ -294,7 +321,9 @@ fn k8s_audit(a: &K8sAudit) -> Result<u8> {
                     continue;
                 }
                 if sink_err.is_none()
-                    && let Err(e) = serde_json::to_value(&f).map_err(anyhow::Error::from).and_then(|v| sinks.finding(v))
+                    && let Err(e) = serde_json::to_value(&f)
+                        .map_err(anyhow::Error::from)
+                        .and_then(|v| sinks.finding(v))
                 {
                     sink_err = Some(e);
                 }
@@ -372,13 +401,22 @@ fn k8s_audit(a: &K8sAudit) -> Result<u8> {
 }
 
 fn serve(a: &Serve) -> Result<u8> {
-    let addr: std::net::SocketAddr = a.listen.parse().with_context(|| format!("--listen {:?} is not HOST:PORT", a.listen))?;
+    let addr: std::net::SocketAddr = a
+        .listen
+        .parse()
+        .with_context(|| format!("--listen {:?} is not HOST:PORT", a.listen))?;
     let tls = match (&a.tls_cert, &a.tls_key) {
-        (Some(c), Some(k)) => Some(palisade_audit::webhook::tls::server_config(c, k, a.client_ca.as_deref())?),
+        (Some(c), Some(k)) => Some(palisade_audit::webhook::tls::server_config(
+            c,
+            k,
+            a.client_ca.as_deref(),
+        )?),
         _ => None,
     };
     if tls.is_none() && !addr.ip().is_loopback() && !a.insecure_http {
-        anyhow::bail!("refusing plain HTTP on {addr}: give --tls-cert/--tls-key, or --insecure-http");
+        anyhow::bail!(
+            "refusing plain HTTP on {addr}: give --tls-cert/--tls-key, or --insecure-http"
+        );
     }
     let sinks = std::sync::Arc::new(std::sync::Mutex::new(a.sinks.open()?));
     let min = a.rules.min_severity.unwrap_or(Severity::Info);
@@ -399,7 +437,8 @@ fn serve(a: &Serve) -> Result<u8> {
             eprintln!("palisade: {e}");
         }
     });
-    let mut receiver = palisade_audit::webhook::Receiver::new(Engine::new(a.rules.config()), on_finding);
+    let mut receiver =
+        palisade_audit::webhook::Receiver::new(Engine::new(a.rules.config()), on_finding);
     if a.sinks.sink_events {
         let s3 = sinks.clone();
         receiver = receiver.with_raw_events(Box::new(move |text: &str| {
@@ -411,7 +450,9 @@ fn serve(a: &Serve) -> Result<u8> {
             }
         }));
     }
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
         eprintln!("palisade: receiving audit events on {}://{}/k8s-audit", if tls.is_some() { "https" } else { "http" }, listener.local_addr()?);
@@ -425,10 +466,10 @@ fn serve(a: &Serve) -> Result<u8> {
         palisade_audit::webhook::serve(listener, tls, std::sync::Arc::new(receiver), shutdown).await?;
         anyhow::Ok(())
     })?;
-    if let Ok(m) = std::sync::Arc::try_unwrap(sinks) {
-        if let Ok(s) = m.into_inner() {
-            s.finish();
-        }
+    if let Ok(m) = std::sync::Arc::try_unwrap(sinks)
+        && let Ok(s) = m.into_inner()
+    {
+        s.finish();
     }
     Ok(EXIT_OK)
 }
