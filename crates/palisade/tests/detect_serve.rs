@@ -75,7 +75,12 @@ fn serve_receives_event_lists_and_delivers_findings_to_a_sink() {
     assert_eq!(reply["events"], 7, "{reply}");
     assert_eq!(reply["findings"], 7, "{reply}");
     // Garbage is refused, and the server keeps serving.
-    let (code, body) = http(&addr, "POST", "/k8s-audit", b"{\"kind\": \"EventList\", \"items\": [");
+    let (code, body) = http(
+        &addr,
+        "POST",
+        "/k8s-audit",
+        b"{\"kind\": \"EventList\", \"items\": [",
+    );
     assert_eq!(code, 400, "{body}");
     assert_eq!(http(&addr, "GET", "/readyz", b"").0, 200);
     assert_eq!(http(&addr, "GET", "/k8s-audit", b"").0, 405);
@@ -106,7 +111,10 @@ fn serve_receives_event_lists_and_delivers_findings_to_a_sink() {
         if let Some(s) = child.try_wait().unwrap() {
             break s;
         }
-        assert!(Instant::now() < deadline, "detect serve did not stop on SIGTERM");
+        assert!(
+            Instant::now() < deadline,
+            "detect serve did not stop on SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(exit.success(), "{exit:?}");
@@ -116,11 +124,68 @@ fn serve_receives_event_lists_and_delivers_findings_to_a_sink() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(delivered.len(), 7);
-    assert!(delivered.iter().all(|d| d["class_uid"] == 2004), "{delivered:?}");
+    assert!(
+        delivered.iter().all(|d| d["class_uid"] == 2004),
+        "{delivered:?}"
+    );
     let mut ids: Vec<&str> = delivered
         .iter()
         .map(|d| d["metadata"]["uid"].as_str().unwrap())
         .collect();
     ids.dedup();
     assert_eq!(ids.len(), 7, "idempotency keys are unique: {ids:?}");
+}
+
+/// Runs `palisade ARGS --format json --sink file:F` and returns the JSON
+/// report's findings and the records the sink received.
+fn report_and_sink(args: &[&str], path: &Path) -> (Vec<Value>, Vec<Value>) {
+    let dir = tempfile::tempdir().unwrap();
+    let sink_file = dir.path().join("siem.jsonl");
+    let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(args)
+        .arg(path)
+        .args(["--format", "json", "--sink"])
+        .arg(format!("file:{}", sink_file.display()))
+        .arg("--spool")
+        .arg(dir.path().join("spool"))
+        .env("NO_COLOR", "1")
+        .env_remove("PALISADE_CONFIG")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let delivered = std::fs::read_to_string(&sink_file)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (report["findings"].as_array().unwrap().clone(), delivered)
+}
+
+#[test]
+fn scan_and_model_scan_deliver_their_findings_to_a_sink() {
+    let (findings, delivered) =
+        report_and_sink(&["scan"], &repo().join("examples/vulnerable-ai-cluster"));
+    assert!(findings.len() > 100);
+    assert_eq!(delivered.len(), findings.len());
+    for (f, d) in findings.iter().zip(&delivered) {
+        assert_eq!(d["recordType"], "finding");
+        assert_eq!(d["fingerprint"], f["fingerprint"]);
+        assert!(d["deliveryId"].as_str().is_some());
+    }
+    let (findings, delivered) = report_and_sink(
+        &["model", "scan"],
+        &repo().join("crates/palisade-model/tests/fixtures/malicious/torch_zip_os_system.pt"),
+    );
+    assert!(!findings.is_empty());
+    assert_eq!(delivered.len(), findings.len());
+    assert!(
+        delivered.iter().any(|d| d["severity"] == "critical"),
+        "{delivered:?}"
+    );
 }

@@ -1,5 +1,6 @@
 //! `palisade detect ...`: threat detection on Kubernetes audit events.
 
+use super::sinks::SinkOptions;
 use crate::{EXIT_FINDINGS, EXIT_INPUT, EXIT_OK};
 use anyhow::{Context as _, Result};
 use palisade_audit::detect::{AuditFinding, DetectConfig, Engine, rules};
@@ -32,110 +33,6 @@ enum Verb {
 }
 
 #[derive(Debug, clap::Args)]
-pub(crate) struct SinkOptions {
-    /// Also deliver to this SIEM sink, at least once, through the spool
-    /// (repeatable): file:PATH[?format=ocsf], syslog+tcp://HOST:PORT,
-    /// syslog+tls://HOST:PORT[?ca=FILE], splunk-hec+https://HOST:8088[?token-env=VAR&index=I],
-    /// webhook+https://HOST/PATH[?format=ocsf&ca=FILE&token-env=VAR].
-    #[arg(long, value_name = "ADDRESS")]
-    sink: Vec<String>,
-    /// Folder of the disk-backed delivery spool (one subfolder per sink).
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = "palisade-spool",
-        env = "PALISADE_SPOOL"
-    )]
-    spool: PathBuf,
-    /// Also deliver every raw audit event (OCSF API Activity with format=ocsf), not only findings.
-    #[arg(long)]
-    sink_events: bool,
-    /// How long to wait at the end for the sinks to take everything (the rest stays spooled).
-    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
-    sink_timeout: u64,
-}
-
-/// The forwarders of `--sink`, one spool folder each.
-pub(crate) struct Sinks {
-    forwarders: Vec<(palisade_audit::sink::Forwarder, u64)>,
-    events: bool,
-    timeout: u64,
-}
-
-impl SinkOptions {
-    pub(crate) fn open(&self) -> Result<Sinks> {
-        let mut forwarders = Vec::new();
-        for addr in &self.sink {
-            let sink = palisade_audit::sink::open(addr)
-                .map_err(|e| anyhow::anyhow!("--sink {addr}: {e}"))?;
-            // One spool per destination, named by a hash of its address.
-            let name = palisade_core::finding::fingerprint(
-                "sink",
-                &palisade_core::ResourceRef::default(),
-                addr,
-                "",
-            );
-            let dir = self.spool.join(&name[..16]);
-            let f = palisade_audit::sink::Forwarder::start(
-                &dir,
-                sink,
-                palisade_audit::sink::ForwarderOptions::default(),
-            )
-            .map_err(|e| anyhow::anyhow!("--sink {addr}: {e}"))?;
-            forwarders.push((f, 0));
-        }
-        Ok(Sinks {
-            forwarders,
-            events: self.sink_events,
-            timeout: self.sink_timeout,
-        })
-    }
-}
-
-impl Sinks {
-    pub(crate) fn finding(&mut self, v: serde_json::Value) -> Result<()> {
-        let rec = palisade_audit::sink::SinkRecord::Finding(v);
-        for (f, n) in &mut self.forwarders {
-            *n = f
-                .send(&rec)
-                .map_err(|e| anyhow::anyhow!("spool for {}: {e}", f.describe()))?
-                + 1;
-        }
-        Ok(())
-    }
-
-    pub(crate) fn event(&mut self, v: serde_json::Value) -> Result<()> {
-        if !self.events {
-            return Ok(());
-        }
-        let rec = palisade_audit::sink::SinkRecord::AuditEvent(v);
-        for (f, n) in &mut self.forwarders {
-            *n = f
-                .send(&rec)
-                .map_err(|e| anyhow::anyhow!("spool for {}: {e}", f.describe()))?
-                + 1;
-        }
-        Ok(())
-    }
-
-    /// Waits for delivery; reports what stays spooled.
-    pub(crate) fn finish(self) {
-        for (f, n) in self.forwarders {
-            if !f.flush(std::time::Duration::from_secs(self.timeout), n) {
-                let (_, err) = f.failures();
-                eprintln!(
-                    "palisade: {}: {} records not delivered yet ({}); they stay in the spool for the next run",
-                    f.describe(),
-                    n.saturating_sub(f.delivered()),
-                    err.unwrap_or_default()
-                );
-            }
-            f.stop();
-        }
-    }
-}
-
-#[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   palisade detect serve --listen 0.0.0.0:9765 --tls-cert tls.crt --tls-key tls.key --client-ca apiserver-ca.crt \\
       --sink syslog+tls://siem.acme.example:6514
@@ -164,6 +61,9 @@ struct Serve {
     rules: RuleOptions,
     #[command(flatten)]
     sinks: SinkOptions,
+    /// Also deliver every raw audit event to the sinks (OCSF API Activity with format=ocsf), not only findings.
+    #[arg(long)]
+    sink_events: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -231,6 +131,9 @@ struct K8sAudit {
     rules: RuleOptions,
     #[command(flatten)]
     sinks: SinkOptions,
+    /// Also deliver every raw audit event to the sinks (OCSF API Activity with format=ocsf), not only findings.
+    #[arg(long)]
+    sink_events: bool,
 }
 
 pub(crate) fn run(args: &Args) -> Result<u8> {
@@ -289,7 +192,7 @@ fn k8s_audit(a: &K8sAudit) -> Result<u8> {
         ))
     };
     let mut engine = Engine::new(a.rules.config());
-    let mut sinks = a.sinks.open()?;
+    let mut sinks = a.sinks.open(a.sink_events)?;
     let mut sink_err: Option<anyhow::Error> = None;
     let min = a.rules.min_severity.unwrap_or(Severity::Info);
     let streaming = matches!(a.format.as_str(), "text" | "jsonl");
@@ -418,7 +321,7 @@ fn serve(a: &Serve) -> Result<u8> {
             "refusing plain HTTP on {addr}: give --tls-cert/--tls-key, or --insecure-http"
         );
     }
-    let sinks = std::sync::Arc::new(std::sync::Mutex::new(a.sinks.open()?));
+    let sinks = std::sync::Arc::new(std::sync::Mutex::new(a.sinks.open(a.sink_events)?));
     let min = a.rules.min_severity.unwrap_or(Severity::Info);
     let s2 = sinks.clone();
     let on_finding = Box::new(move |f: AuditFinding| {
@@ -439,7 +342,7 @@ fn serve(a: &Serve) -> Result<u8> {
     });
     let mut receiver =
         palisade_audit::webhook::Receiver::new(Engine::new(a.rules.config()), on_finding);
-    if a.sinks.sink_events {
+    if a.sink_events {
         let s3 = sinks.clone();
         receiver = receiver.with_raw_events(Box::new(move |text: &str| {
             if let Ok(v) = serde_json::from_str(text)

@@ -10,6 +10,7 @@ pub(crate) mod model;
 pub(crate) mod rules;
 pub(crate) mod scan;
 pub(crate) mod secrets;
+pub(crate) mod sinks;
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;

@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
   palisade scan --cluster --context prod --namespace llm --namespace ml-platform
   palisade scan --cluster --kubeconfig ~/.kube/staging.yaml --format sarif
   palisade scan k8s/ --policy policies/replica-limit.yaml   # ValidatingAdmissionPolicy, offline
+  palisade scan --cluster --sink syslog+tls://siem.acme.example:6514   # also to the SIEM, at least once
 
 Exit codes: 0 nothing at or above the threshold, 1 findings at or above it,
 2 usage, configuration or input errors (a file or document that could not be read).")]
@@ -116,6 +117,8 @@ pub(crate) struct Args {
     /// Never colour the table output.
     #[arg(long)]
     no_color: bool,
+    #[command(flatten)]
+    sinks: super::sinks::SinkOptions,
 }
 
 fn rule_ids() -> Vec<&'static str> {
@@ -284,6 +287,7 @@ pub(crate) fn run(args: &Args) -> Result<u8> {
     super::emit_with(args.output.as_deref(), &mut |w| {
         write(&report, format, &opts, w)
     })?;
+    args.sinks.deliver(&report.findings)?;
     if !report.diagnostics.is_empty() {
         // Input errors also go to stderr, so they are seen whatever the format.
         for d in &report.diagnostics {

@@ -45,6 +45,9 @@ pub(crate) struct Args {
     /// Never colour the table output.
     #[arg(long)]
     no_color: bool,
+
+    #[command(flatten)]
+    sinks: super::super::sinks::SinkOptions,
 }
 
 pub(crate) fn run(args: &Args) -> Result<u8> {
@@ -64,6 +67,7 @@ pub(crate) fn run(args: &Args) -> Result<u8> {
     super::super::emit_with(args.output.as_deref(), &mut |w| {
         write(&report, format, &opts, w)
     })?;
+    args.sinks.deliver(&report.findings)?;
     if !report.diagnostics.is_empty() {
         for d in &report.diagnostics {
             eprintln!("palisade: input error: {d}");
