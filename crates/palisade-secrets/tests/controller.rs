@@ -243,12 +243,14 @@ async fn controller_rotates_rolls_debounces_skips_opt_outs_and_hands_over() {
             .is_some()
     })
     .await;
-    assert!(
+    // The audit record is written after the patch the test just saw.
+    wait_for("b's audit record of the rotation", || {
         b.audit
             .records()
             .iter()
             .any(|r| r.object == "Secret/llm/signing" && r.actor == "replica-b")
-    );
+    })
+    .await;
     // Secrets were watched and listed as metadata only.
     for r in d.requests() {
         if r.path.contains("/secrets") {
