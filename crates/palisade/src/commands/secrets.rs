@@ -235,6 +235,16 @@ struct RotateArgs {
     /// palisade.yaml with a secrets.rotation section [default: ./palisade.yaml if present].
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    #[command(flatten)]
+    pass: PassArgs,
+    /// Output format: table or json.
+    #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+    format: String,
+}
+
+/// What `rotate` and `rollouts` share when they plan or apply a pass.
+#[derive(Debug, clap::Args)]
+struct PassArgs {
     /// Key of the audit records' keyed hashes (32 bytes or more).
     #[arg(long, value_name = "FILE")]
     audit_key_file: Option<PathBuf>,
@@ -246,9 +256,6 @@ struct RotateArgs {
     now: Option<OffsetDateTime>,
     #[command(flatten)]
     pacing: Pacing,
-    /// Output format: table or json.
-    #[arg(long, default_value = "table", value_parser = ["table", "json"])]
-    format: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -275,17 +282,8 @@ struct RolloutsArgs {
     /// Apply (needs --cluster and --audit-key-file); default: print the plan.
     #[arg(long, requires_all = ["cluster", "audit_key_file"])]
     once: bool,
-    /// Key of the audit records' keyed hashes (32 bytes or more).
-    #[arg(long, value_name = "FILE")]
-    audit_key_file: Option<PathBuf>,
-    /// Append audit records to FILE.
-    #[arg(long, value_name = "FILE")]
-    audit_log: Option<PathBuf>,
-    /// Plan as of this time (RFC 3339) instead of now.
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
-    now: Option<OffsetDateTime>,
     #[command(flatten)]
-    pacing: Pacing,
+    pass: PassArgs,
     /// Output format: table or json.
     #[arg(long, default_value = "table", value_parser = ["table", "json"])]
     format: String,
@@ -377,15 +375,15 @@ pub(crate) fn policies(config: Option<&std::path::Path>) -> Result<PolicySet> {
 
 fn run_rotate(args: &RotateArgs) -> Result<u8> {
     let policies = policies(args.config.as_deref())?;
-    let now = args.now.unwrap_or_else(OffsetDateTime::now_utc);
+    let now = args.pass.now.unwrap_or_else(OffsetDateTime::now_utc);
     let (plan, errors, input_errors) = if args.source.cluster {
-        let key = audit_key(args.audit_key_file.as_deref())?;
+        let key = audit_key(args.pass.audit_key_file.as_deref())?;
         let report = cluster_pass(
             &args.source,
             Some(&policies),
-            &args.pacing.policy(),
+            &args.pass.pacing.policy(),
             key,
-            args.audit_log.clone(),
+            args.pass.audit_log.clone(),
             now,
             !args.once,
         )?;
@@ -400,7 +398,13 @@ fn run_rotate(args: &RotateArgs) -> Result<u8> {
     } else {
         let (objects, _, diag) = args.source.load()?;
         (
-            plan_pass(&objects, Some(&policies), &args.pacing.policy(), &[], now),
+            plan_pass(
+                &objects,
+                Some(&policies),
+                &args.pass.pacing.policy(),
+                &[],
+                now,
+            ),
             Vec::new(),
             diag,
         )
@@ -498,23 +502,29 @@ fn run_controller(args: &ControllerArgs) -> Result<u8> {
 }
 
 fn run_rollouts(args: &RolloutsArgs) -> Result<u8> {
-    let now = args.now.unwrap_or_else(OffsetDateTime::now_utc);
+    let now = args.pass.now.unwrap_or_else(OffsetDateTime::now_utc);
     let (rollouts, errors, input_errors) = if args.source.cluster {
-        let key = audit_key(args.audit_key_file.as_deref())?;
+        let key = audit_key(args.pass.audit_key_file.as_deref())?;
         // Rollouts only: no rotation policy applies.
         let report = cluster_pass(
             &args.source,
             None,
-            &args.pacing.policy(),
+            &args.pass.pacing.policy(),
             key,
-            args.audit_log.clone(),
+            args.pass.audit_log.clone(),
             now,
             !args.once,
         )?;
         (report.rollouts, report.errors, false)
     } else {
         let (objects, _, diag) = args.source.load()?;
-        let p = plan_pass(&objects, None, &args.pacing.policy(), &args.changed, now);
+        let p = plan_pass(
+            &objects,
+            None,
+            &args.pass.pacing.policy(),
+            &args.changed,
+            now,
+        );
         (p.rollouts, Vec::new(), diag)
     };
     let plan = PassPlan {
