@@ -106,6 +106,9 @@ pub(crate) struct AiModel<'a> {
     pub services: Vec<Vec<&'a Object>>,
     /// Units per object index.
     by_object: HashMap<usize, Vec<usize>>,
+    /// Units that run pods, per namespace, in unit order: a Service selects
+    /// only in its own namespace, so matching looks at these alone.
+    by_namespace: HashMap<&'a str, Vec<usize>>,
 }
 
 impl<'a> AiModel<'a> {
@@ -132,14 +135,29 @@ impl<'a> AiModel<'a> {
         if m.units.is_empty() {
             return m;
         }
-        let names = m.service_names(cx);
-        for svc in cx.of_kind("Service").filter(|o| is_service(o)) {
-            let units = m.selected_by(svc);
-            for &u in &units {
+        for (u, unit) in m.units.iter().enumerate() {
+            if !is_template_only(unit.obj) {
+                m.by_namespace
+                    .entry(unit.obj.effective_namespace())
+                    .or_default()
+                    .push(u);
+            }
+        }
+        // Each Service's units, computed once (the names and the paths
+        // below both need them).
+        let selected: Vec<(&'a Object, Vec<usize>)> = cx
+            .of_kind("Service")
+            .filter(|o| is_service(o))
+            .map(|svc| (svc, m.selected_by(svc)))
+            .collect();
+        let names = m.service_names(cx, &selected);
+        for (svc, units) in &selected {
+            let svc: &'a Object = svc;
+            for &u in units {
                 m.services[u].push(svc);
             }
             if let Some(e) = l4_exposure(svc) {
-                for &u in &units {
+                for &u in units {
                     m.exposures[u].push(e.clone());
                 }
             }
@@ -205,29 +223,37 @@ impl<'a> AiModel<'a> {
             return Vec::new();
         }
         let ns = svc.effective_namespace();
-        (0..self.units.len())
+        self.by_namespace
+            .get(ns)
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .copied()
             .filter(|&u| {
                 let unit = &self.units[u];
-                unit.obj.effective_namespace() == ns
-                    && !is_template_only(unit.obj)
-                    && want
-                        .iter()
-                        .all(|(k, v)| unit.labels.get(*k).map(String::as_str) == Some(*v))
+                want.iter()
+                    .all(|(k, v)| unit.labels.get(*k).map(String::as_str) == Some(*v))
             })
             .collect()
     }
 
     /// `(namespace, Service name)` → units, from the Service objects in the
     /// scan and the names operators give the Services they create.
-    fn service_names(&self, cx: &Context<'a>) -> HashMap<(String, String), Vec<usize>> {
+    fn service_names(
+        &self,
+        cx: &Context<'a>,
+        selected: &[(&'a Object, Vec<usize>)],
+    ) -> HashMap<(String, String), Vec<usize>> {
         let mut names: HashMap<(String, String), Vec<usize>> = HashMap::new();
-        for svc in cx.of_kind("Service").filter(|o| is_service(o)) {
-            let units = self.selected_by(svc);
+        for (svc, units) in selected {
             names
                 .entry((svc.effective_namespace().to_owned(), svc.name.clone()))
                 .or_default()
-                .extend(units);
+                .extend(units.iter().copied());
         }
+        let declared: std::collections::HashSet<(&str, &str)> = selected
+            .iter()
+            .map(|(svc, _)| (svc.effective_namespace(), svc.name.as_str()))
+            .collect();
         for (u, unit) in self.units.iter().enumerate() {
             let o = unit.obj;
             let n = &o.name;
@@ -262,10 +288,7 @@ impl<'a> AiModel<'a> {
             for name in implicit {
                 let key = (o.effective_namespace().to_owned(), name);
                 // A Service object of that name in the scan wins.
-                if cx
-                    .of_kind_in("Service", &key.0)
-                    .any(|s| is_service(s) && s.name == key.1)
-                {
+                if declared.contains(&(key.0.as_str(), key.1.as_str())) {
                     continue;
                 }
                 names.entry(key).or_default().push(u);
