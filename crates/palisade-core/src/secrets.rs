@@ -21,10 +21,11 @@
 //! spans come from the regex engine (always on character boundaries), all
 //! slicing is checked, and the regex engine is linear-time.
 
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::{Captures, Regex, RegexSet};
 use std::fmt::Write as _;
 use std::ops::Range;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 /// How sure a detector is that a match is a live credential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -493,23 +494,90 @@ fn verify_url_password(c: &Ctx<'_, '_>) -> Option<(Range<usize>, Confidence)> {
     Some((c.span.clone(), conf))
 }
 
+/// The detectors, ready to run. Building them is the fixed cost of a scan,
+/// so each detector's regex is compiled the first time a text holds one of
+/// its keywords ([`prepare`] compiles them all ahead, on another thread).
 struct Compiled {
-    regexes: Vec<Option<Regex>>,
-    prefilter: RegexSet,
+    /// Each detector's regex, compiled on first use.
+    regexes: Vec<OnceLock<Option<Regex>>>,
+    /// Every detector's keywords, ASCII case-insensitive.
+    keywords: Option<AhoCorasick>,
+    /// The detector of each keyword pattern of `keywords`.
+    keyword_detector: Vec<usize>,
 }
 
 static COMPILED: LazyLock<Compiled> = LazyLock::new(|| {
-    let regexes = DETECTORS
-        .iter()
-        .map(|d| Regex::new(d.pattern).ok())
-        .collect();
-    let prefilter = RegexSet::new(DETECTORS.iter().map(|d| {
+    let mut keyword_detector = Vec::new();
+    let mut words = Vec::new();
+    for (i, d) in DETECTORS.iter().enumerate() {
+        for k in d.keywords {
+            words.push(*k);
+            keyword_detector.push(i);
+        }
+    }
+    let keywords = AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::Standard)
+        .build(&words)
+        .ok();
+    Compiled {
+        regexes: DETECTORS.iter().map(|_| OnceLock::new()).collect(),
+        keywords,
+        keyword_detector,
+    }
+});
+
+/// The keyword prefilter for texts that are not ASCII: Unicode case
+/// folding (`ſecret` holds `secret`), as the regexes themselves fold.
+static UNICODE_PREFILTER: LazyLock<RegexSet> = LazyLock::new(|| {
+    RegexSet::new(DETECTORS.iter().map(|d| {
         let alts: Vec<String> = d.keywords.iter().map(|k| regex::escape(k)).collect();
         format!("(?i:{})", alts.join("|"))
     }))
-    .unwrap_or_else(|_| RegexSet::empty());
-    Compiled { regexes, prefilter }
+    .unwrap_or_else(|_| RegexSet::empty())
 });
+
+impl Compiled {
+    fn regex(&self, i: usize) -> Option<&Regex> {
+        let d = DETECTORS.get(i)?;
+        self.regexes
+            .get(i)?
+            .get_or_init(|| Regex::new(d.pattern).ok())
+            .as_ref()
+    }
+
+    /// The detectors whose keywords `text` holds, as a bit set (bit `i` for
+    /// `DETECTORS[i]`). On ASCII text an ASCII case-insensitive search finds
+    /// exactly what Unicode case folding would.
+    fn candidates(&self, text: &str) -> u64 {
+        let mut set = 0u64;
+        match &self.keywords {
+            Some(ac) if text.is_ascii() => {
+                for m in ac.find_overlapping_iter(text) {
+                    if let Some(d) = self.keyword_detector.get(m.pattern().as_usize()) {
+                        set |= 1 << d;
+                    }
+                }
+            }
+            _ => {
+                for i in &UNICODE_PREFILTER.matches(text) {
+                    set |= 1 << i;
+                }
+            }
+        }
+        set
+    }
+}
+
+/// Builds the detectors now (the keyword automaton and every regex), so
+/// that the first texts scanned do not wait for them. Call it on a spare
+/// thread while input is being read; calling it again costs nothing.
+pub fn prepare() {
+    let c = &*COMPILED;
+    for i in 0..DETECTORS.len() {
+        let _ = c.regex(i);
+    }
+}
 
 /// Every detector's ID and description, in priority order (for docs and
 /// `explain`). [`NAMED_SECRET`] is listed last.
@@ -527,13 +595,16 @@ pub fn detect(text: &str) -> Vec<SecretMatch> {
         return Vec::new();
     }
     let compiled = &*COMPILED;
-    let candidates = compiled.prefilter.matches(text);
-    if !candidates.matched_any() {
+    let candidates = compiled.candidates(text);
+    if candidates == 0 {
         return Vec::new();
     }
     let mut found: Vec<SecretMatch> = Vec::new();
-    for i in &candidates {
-        let (Some(d), Some(Some(re))) = (DETECTORS.get(i), compiled.regexes.get(i)) else {
+    for (i, d) in DETECTORS.iter().enumerate() {
+        if candidates & (1 << i) == 0 {
+            continue;
+        }
+        let Some(re) = compiled.regex(i) else {
             continue;
         };
         for caps in re.captures_iter(text) {
@@ -1569,17 +1640,42 @@ mod tests {
     #[test]
     fn every_detector_compiles_and_has_a_prefilter() {
         let c = &*COMPILED;
-        for (d, re) in DETECTORS.iter().zip(&c.regexes) {
-            assert!(re.is_some(), "{} does not compile", d.id);
+        assert!(DETECTORS.len() <= 64, "the candidate set is a u64");
+        for (i, d) in DETECTORS.iter().enumerate() {
+            assert!(c.regex(i).is_some(), "{} does not compile", d.id);
             assert!(!d.keywords.is_empty(), "{} has no keywords", d.id);
         }
-        assert_eq!(c.prefilter.len(), DETECTORS.len());
+        assert!(c.keywords.is_some(), "the keyword automaton builds");
+        assert_eq!(UNICODE_PREFILTER.len(), DETECTORS.len());
         assert!(PEM_END.is_some() && ASSIGN_LINE.is_some());
         let mut seen = std::collections::HashSet::new();
         assert!(
             detectors().all(|(id, _)| seen.insert(id)),
             "duplicate detector IDs"
         );
+    }
+
+    #[test]
+    fn keyword_prefilter_agrees_with_unicode_case_folding() {
+        let c = &*COMPILED;
+        let unicode = |t: &str| {
+            UNICODE_PREFILTER
+                .matches(t)
+                .iter()
+                .fold(0u64, |s, i| s | (1 << i))
+        };
+        for t in [
+            "AKIA and sk-ant- and SK-PROJ-x, Authorization: Bearer",
+            "postgres://u:p@h/db?sig=abc&x=HOOKS.SLACK.COM/services",
+            "ghp_ ghu_ GHS_ glpat- xoxb- xapp- eyJ hf_ api_org_ q~ AIza",
+            "-----BEGIN RSA PRIVATE KEY----- service_account AccountKey=",
+            "password pwd Token cred bearer nothing-else",
+            "plain text without any of them",
+        ] {
+            assert_eq!(c.candidates(t), unicode(t), "{t}");
+        }
+        // Non-ASCII text takes the Unicode path: the long s folds to s.
+        assert_ne!(c.candidates("\u{17f}ecret: x"), 0);
     }
 
     #[test]

@@ -10,6 +10,9 @@ use crate::report::{
 };
 use serde::Serialize;
 
+/// The document `write` streams, field by field (kept for the test that
+/// compares the two).
+#[cfg(test)]
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Document<'a> {
@@ -89,29 +92,96 @@ pub(super) fn write(
             SuppressedBy::Baseline => &mut suppressed.baseline,
         } += 1;
     }
-    let doc = Document {
-        schema_version: JSON_SCHEMA_VERSION,
-        tool: Tool {
-            name: TOOL_NAME,
-            version: &opts.tool_version,
-        },
-        summary: Summary {
-            files: report.files,
-            resources: report.resources,
-            findings,
-            total: report.findings.len(),
-            suppressed,
-            input_errors: report.diagnostics.len(),
-            notices: report.notices.len(),
-        },
-        findings: &report.findings,
-        suppressed: &report.suppressed,
-        diagnostics: &report.diagnostics,
-        notices: &report.notices,
-        inference_services: &report.inference_services,
+    let summary = Summary {
+        files: report.files,
+        resources: report.resources,
+        findings,
+        total: report.findings.len(),
+        suppressed,
+        input_errors: report.diagnostics.len(),
+        notices: report.notices.len(),
     };
-    serde_json::to_writer_pretty(&mut *w, &doc).map_err(std::io::Error::from)?;
-    w.write_all(b"\n")
+    // The bytes `serde_json::to_writer_pretty` writes for a `Document`,
+    // with the findings (most of a big report) rendered in parallel, a
+    // bounded batch at a time.
+    w.write_all(b"{")?;
+    field(w, true, "schemaVersion", &JSON_SCHEMA_VERSION)?;
+    let tool = Tool {
+        name: TOOL_NAME,
+        version: &opts.tool_version,
+    };
+    field(w, false, "tool", &tool)?;
+    field(w, false, "summary", &summary)?;
+    list(w, "findings", &report.findings)?;
+    list(w, "suppressed", &report.suppressed)?;
+    field(w, false, "diagnostics", &report.diagnostics)?;
+    field(w, false, "notices", &report.notices)?;
+    field(w, false, "inferenceServices", &report.inference_services)?;
+    w.write_all(b"\n}\n")
+}
+
+/// Appends `value` as pretty JSON to `out`, every line after the first
+/// indented by `indent` more spaces (JSON strings hold no raw newline, so
+/// this is the nesting `to_writer_pretty` would give it).
+fn pretty_into<T: Serialize>(value: &T, indent: usize, out: &mut Vec<u8>) -> std::io::Result<()> {
+    let text = serde_json::to_vec_pretty(value).map_err(std::io::Error::from)?;
+    for (i, line) in text.split(|b| *b == b'\n').enumerate() {
+        if i > 0 {
+            out.push(b'\n');
+            out.resize(out.len() + indent, b' ');
+        }
+        out.extend_from_slice(line);
+    }
+    Ok(())
+}
+
+/// One member of the top-level object.
+fn field<T: Serialize>(
+    w: &mut dyn std::io::Write,
+    first: bool,
+    key: &str,
+    value: &T,
+) -> std::io::Result<()> {
+    let mut out = Vec::new();
+    out.extend_from_slice(if first { b"\n  \"" } else { b",\n  \"" });
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\": ");
+    pretty_into(value, 2, &mut out)?;
+    w.write_all(&out)
+}
+
+/// A top-level list member, its items rendered in parallel.
+fn list<T: Serialize + Sync>(
+    w: &mut dyn std::io::Write,
+    key: &str,
+    items: &[T],
+) -> std::io::Result<()> {
+    use rayon::prelude::*;
+    const BATCH: usize = 2048;
+    if items.is_empty() {
+        return field(w, false, key, &items);
+    }
+    write!(w, ",\n  \"{key}\": [")?;
+    for batch in items.chunks(BATCH) {
+        let rendered: Vec<std::io::Result<Vec<u8>>> = batch
+            .par_chunks(64)
+            .map(|part| {
+                let mut out = Vec::with_capacity(part.len() * 2048);
+                for item in part {
+                    out.extend_from_slice(b",\n    ");
+                    pretty_into(item, 4, &mut out)?;
+                }
+                Ok(out)
+            })
+            .collect();
+        for (i, part) in rendered.into_iter().enumerate() {
+            let part = part?;
+            // The very first item follows the bracket without a comma.
+            let skip = usize::from(i == 0 && std::ptr::eq(batch.as_ptr(), items.as_ptr()));
+            w.write_all(&part[skip..])?;
+        }
+    }
+    w.write_all(b"\n  ]")
 }
 
 /// Pretty JSON with a final newline. The report types hold only strings,
@@ -127,5 +197,95 @@ pub(super) fn to_pretty<T: Serialize>(value: &T) -> String {
             "{{\"error\": {}}}\n",
             serde_json::Value::String(e.to_string())
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{FindingReferences, Location, ResourceRef};
+    use std::borrow::Cow;
+
+    fn finding(i: usize) -> Finding {
+        Finding {
+            rule: Cow::Borrowed("PLS-POD-001"),
+            title: Cow::Borrowed("Privileged container"),
+            severity: Severity::High,
+            category: Cow::Borrowed("pod"),
+            resource: ResourceRef {
+                api_version: "apps/v1".into(),
+                kind: "Deployment".into(),
+                namespace: (i % 2 == 0).then(|| "llm".to_owned()),
+                name: format!("vllm-{i}"),
+            },
+            location: Location {
+                file: "deploy/vllm.yaml".into(),
+                line: 10 + u32::try_from(i).unwrap_or(0),
+                column: 7,
+                path: "spec.template.spec.containers[0]".into(),
+                rendered: None,
+            },
+            message: format!("line one\nline \"two\" \u{e9} {i}"),
+            remediation: Cow::Borrowed("Drop it."),
+            references: FindingReferences::default(),
+            fingerprint: format!("{i:032x}"),
+        }
+    }
+
+    fn expected(report: &Report, opts: &RenderOptions) -> String {
+        let mut doc_findings = SeverityCounts::default();
+        doc_findings.high = report.findings.len();
+        let mut suppressed = SuppressedCounts::default();
+        suppressed.baseline = report.suppressed.len();
+        let doc = Document {
+            schema_version: JSON_SCHEMA_VERSION,
+            tool: Tool {
+                name: TOOL_NAME,
+                version: &opts.tool_version,
+            },
+            summary: Summary {
+                files: report.files,
+                resources: report.resources,
+                findings: doc_findings,
+                total: report.findings.len(),
+                suppressed,
+                input_errors: report.diagnostics.len(),
+                notices: report.notices.len(),
+            },
+            findings: &report.findings,
+            suppressed: &report.suppressed,
+            diagnostics: &report.diagnostics,
+            notices: &report.notices,
+            inference_services: &report.inference_services,
+        };
+        serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
+    }
+
+    #[test]
+    fn streamed_bytes_equal_serde_json_pretty_output() {
+        let opts = RenderOptions {
+            color: false,
+            tool_version: "1.2.3".into(),
+        };
+        // Empty, small, and more findings than one batch.
+        for n in [0usize, 1, 3, 2 * 2048 + 5] {
+            let report = Report {
+                files: 2,
+                resources: n,
+                findings: (0..n).map(finding).collect(),
+                suppressed: (0..n.min(70))
+                    .map(|i| Suppressed {
+                        finding: finding(i),
+                        suppressed_by: SuppressedBy::Baseline,
+                    })
+                    .collect(),
+                ..Report::default()
+            };
+            assert_eq!(
+                render(&report, &opts),
+                expected(&report, &opts),
+                "{n} findings"
+            );
+        }
     }
 }

@@ -241,6 +241,8 @@ pub(crate) fn run(args: &Args) -> Result<u8> {
     let loader = Loader {
         follow_links: args.follow_links,
     };
+    // The secret detectors compile on a spare thread while the input is read.
+    std::thread::spawn(palisade_core::secrets::prepare);
     let started = std::time::Instant::now();
     let load = if args.cluster {
         load_cluster(args)?

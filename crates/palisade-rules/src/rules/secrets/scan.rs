@@ -553,21 +553,21 @@ pub(crate) fn object_fields(obj: &Object, workloads: &[Workload<'_>]) -> Vec<Fou
     if is_secret(obj) {
         return Vec::new();
     }
-    let mut owned: HashSet<Path> = HashSet::new();
-    for w in workloads {
-        for c in &w.containers {
-            for f in ["env", "command", "args"] {
-                owned.insert(c.path.key(f));
-            }
-        }
-    }
+    // The container paths whose env, command and args other rules own.
+    let owned: HashSet<&[Seg]> = workloads
+        .iter()
+        .flat_map(|w| w.containers.iter().map(|c| c.path.0.as_slice()))
+        .collect();
     let configmap = obj.kind == "ConfigMap";
     let skip = |p: &Path| {
         metadata_map(&p.0).is_some()
             || (configmap
                 && p.0.len() == 1
                 && matches!(&p.0[0], Seg::Key(k) if k == "data" || k == "binaryData"))
-            || owned.contains(p)
+            // Looked up only at an `env`, `command` or `args` key, not at
+            // every node of the object.
+            || matches!(p.0.last(), Some(Seg::Key(k)) if k == "env" || k == "command" || k == "args")
+                && owned.contains(&p.0[..p.0.len() - 1])
     };
     let mut out = Vec::new();
     walk_strings(&obj.root, &mut Path::root(), &skip, &mut |p, text| {
