@@ -3,11 +3,8 @@
 //! map), so the bytes are stable whatever serde_json features are enabled.
 
 use super::{RenderOptions, TOOL_NAME};
-use crate::finding::{Finding, Severity};
-use crate::report::{
-    Diagnostic, InferenceService, JSON_SCHEMA_VERSION, Report, Suppressed, SuppressedBy,
-    SuppressionNotice,
-};
+use crate::finding::Severity;
+use crate::report::{JSON_SCHEMA_VERSION, Report, SuppressedBy};
 use serde::Serialize;
 
 /// The document `write` streams, field by field (kept for the test that
@@ -19,11 +16,11 @@ struct Document<'a> {
     schema_version: &'static str,
     tool: Tool<'a>,
     summary: Summary,
-    findings: &'a [Finding],
-    suppressed: &'a [Suppressed],
-    diagnostics: &'a [Diagnostic],
-    notices: &'a [SuppressionNotice],
-    inference_services: &'a [InferenceService],
+    findings: &'a [crate::finding::Finding],
+    suppressed: &'a [crate::report::Suppressed],
+    diagnostics: &'a [crate::report::Diagnostic],
+    notices: &'a [crate::report::SuppressionNotice],
+    inference_services: &'a [crate::report::InferenceService],
 }
 
 #[derive(Serialize)]
@@ -203,7 +200,8 @@ pub(super) fn to_pretty<T: Serialize>(value: &T) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::{FindingReferences, Location, ResourceRef};
+    use crate::finding::{Finding, FindingReferences, Location, ResourceRef};
+    use crate::report::Suppressed;
     use std::borrow::Cow;
 
     fn finding(i: usize) -> Finding {
@@ -233,10 +231,14 @@ mod tests {
     }
 
     fn expected(report: &Report, opts: &RenderOptions) -> String {
-        let mut doc_findings = SeverityCounts::default();
-        doc_findings.high = report.findings.len();
-        let mut suppressed = SuppressedCounts::default();
-        suppressed.baseline = report.suppressed.len();
+        let doc_findings = SeverityCounts {
+            high: report.findings.len(),
+            ..SeverityCounts::default()
+        };
+        let suppressed = SuppressedCounts {
+            baseline: report.suppressed.len(),
+            ..SuppressedCounts::default()
+        };
         let doc = Document {
             schema_version: JSON_SCHEMA_VERSION,
             tool: Tool {
