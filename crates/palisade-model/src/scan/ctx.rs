@@ -8,7 +8,9 @@ use palisade_core::{RuleMeta, Severity};
 pub struct Limits {
     /// Values on the pickle stack.
     pub max_stack: usize,
-    /// Entries in the pickle memo.
+    /// Pickle memo entries whose values are kept (strings, globals, call
+    /// results); further entries are remembered as filled but their values
+    /// come back unknown.
     pub max_memo: usize,
     /// Marks on the pickle mark stack.
     pub max_marks: usize,
@@ -22,19 +24,22 @@ pub struct Limits {
     pub max_entries: usize,
     /// Bytes of one GGUF string kept for inspection (chat templates).
     pub max_template: u64,
+    /// Findings kept per file; the rest are counted in one more finding.
+    pub max_hits: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            max_stack: 1 << 20,
-            max_memo: 1 << 21,
+            max_stack: 1 << 19,
+            max_memo: 1 << 17,
             max_marks: 1 << 16,
             max_pickles: 1 << 12,
             max_depth: 4,
             max_json: 100_000_000,
             max_entries: 1 << 20,
             max_template: 1 << 20,
+            max_hits: 10_000,
         }
     }
 }
@@ -66,6 +71,8 @@ pub(crate) struct Ctx {
     pub(crate) formats: Vec<&'static str>,
     /// Pickle streams met.
     pub(crate) pickles: usize,
+    /// Hits not kept because `max_hits` were already there.
+    pub(crate) suppressed: u64,
 }
 
 impl Ctx {
@@ -76,6 +83,7 @@ impl Ctx {
             prefix: Vec::new(),
             formats: Vec::new(),
             pickles: 0,
+            suppressed: 0,
         }
     }
 
@@ -132,6 +140,10 @@ impl Ctx {
         message: String,
         key: &str,
     ) {
+        if self.hits.len() >= self.limits.max_hits {
+            self.suppressed += 1;
+            return;
+        }
         self.hits.push(Hit {
             rule,
             severity,

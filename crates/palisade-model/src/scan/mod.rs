@@ -35,6 +35,7 @@ pub mod rules;
 mod safetensors;
 pub(crate) mod source;
 mod tar;
+mod value;
 mod zip;
 
 pub use ctx::{Hit, Limits};
@@ -368,49 +369,45 @@ fn scan_zip<A: RandomAccess + ?Sized>(
             }
         };
         zip::check_flags(e, ctx);
-        zip::check_crc(a, start + data, e, ctx);
         let name = e.name.clone();
-        ctx.within(&name, |ctx| -> io::Result<()> {
+        let inflated = ctx.within(&name, |ctx| -> io::Result<_> {
             match e.method {
                 0 => {
                     let n = e.csize.min(e.usize.max(e.csize));
                     if let Err(err) = scan_random(a, start + data, n, ctx, dir) {
                         ctx.report(&rules::ARCHIVE_ANOMALY, ctx.at_field(""), format!("entry cannot be read: {err}"), "read");
                     }
+                    Ok(None)
                 }
                 8 => {
+                    // One pass: the inflated bytes are checksummed as the
+                    // scan reads them, and the rest is drained after it.
                     let w = window(a, start + data, e.csize)?;
-                    let mut s = Stream::new(DeflateDecoderBox::new(w), Some(e.usize));
+                    let inflate = zip::CrcRead::new(flate2::read::DeflateDecoder::new(w));
+                    let mut s = Stream::new(inflate, Some(e.usize));
                     if let Err(err) = scan_stream(&mut s, ctx) {
                         ctx.report(&rules::ARCHIVE_ANOMALY, ctx.at_field(""), format!("entry cannot be inflated: {err}"), "inflate");
                     }
+                    Ok(Some(s.into_inner()))
                 }
-                m => ctx.report(
-                    &rules::UNSCANNED_CONTAINER,
-                    ctx.at_field(""),
-                    format!("entry is compressed with zip method {m}, which this scanner does not decode"),
-                    "method",
-                ),
+                m => {
+                    ctx.report(
+                        &rules::UNSCANNED_CONTAINER,
+                        ctx.at_field(""),
+                        format!("entry is compressed with zip method {m}, which this scanner does not decode"),
+                        "method",
+                    );
+                    Ok(None)
+                }
             }
-            Ok(())
         })?;
+        match inflated {
+            Some(r) => zip::finish_deflated_crc(r, e, ctx),
+            None if e.method == 0 => zip::check_stored_crc(a, start + data, e, ctx),
+            None => {}
+        }
     }
     Ok(())
-}
-
-/// Inflates a zip entry (raw deflate) from its window.
-struct DeflateDecoderBox<R: Read>(flate2::read::DeflateDecoder<R>);
-
-impl<R: Read> DeflateDecoderBox<R> {
-    fn new(r: R) -> Self {
-        Self(flate2::read::DeflateDecoder::new(r))
-    }
-}
-
-impl<R: Read> Read for DeflateDecoderBox<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.0.read(buf)
-    }
 }
 
 fn finish(mut ctx: Ctx) -> FileScan {
@@ -431,6 +428,20 @@ fn finish(mut ctx: Ctx) -> FileScan {
             ),
             "",
         );
+    }
+    if ctx.suppressed > 0 {
+        let worst = ctx.hits.iter().map(|h| h.severity).max();
+        let n = ctx.suppressed;
+        ctx.hits.push(Hit {
+            rule: &rules::LIMIT_EXCEEDED,
+            severity: worst.unwrap_or(Severity::High).max(Severity::High),
+            path: String::new(),
+            message: format!(
+                "{n} more findings in this file were not listed (at most {} per file are)",
+                ctx.limits.max_hits
+            ),
+            key: "suppressed".into(),
+        });
     }
     FileScan {
         formats: ctx.formats,

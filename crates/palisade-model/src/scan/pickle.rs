@@ -22,79 +22,21 @@ use super::ctx::{Ctx, shown};
 use super::policy::{Verdict, judge};
 use super::rules;
 use super::source::Source;
+use super::value::{KEEP_STR, LIVE_BUDGET, Obj, Opaque, Val};
 use palisade_core::Severity;
-use std::cell::RefCell;
+use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, HashSet};
-use std::fmt;
+use std::hash::BuildHasher;
 use std::io;
-use std::rc::Rc;
 
-/// Strings longer than this are skipped, not kept.
-const KEEP_STR: u64 = 512;
-/// Elements kept per tuple or dict.
-const KEEP_ITEMS: usize = 64;
 /// `torch.serialization.MAGIC_NUMBER` as LONG1 bytes (little-endian).
 const TORCH_MAGIC: [u8; 10] = [0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
-
-#[derive(Debug, Clone)]
-enum Val {
-    None,
-    Bool,
-    Int(i64),
-    BigInt,
-    TorchMagic,
-    Float,
-    Str(Rc<str>),
-    LongStr(u64),
-    Bytes,
-    Tuple(Rc<[Val]>),
-    List,
-    Dict(Rc<RefCell<Vec<(Val, Val)>>>),
-    Set,
-    Global(Rc<Global>),
-    Obj(Rc<Obj>),
-    /// Persistent IDs, out-of-band buffers, extension codes.
-    Opaque(&'static str),
-}
-
-#[derive(Debug)]
-struct Global {
-    module: String,
-    name: String,
-    /// The hit reporting this global, to amend when it is called.
-    hit: Option<usize>,
-    called: std::cell::Cell<bool>,
-    dynamic: bool,
-}
-
-#[derive(Debug)]
-struct Obj {
-    callee: Val,
-    args: Val,
-    state: RefCell<Option<Val>>,
-}
-
-impl fmt::Display for Val {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Val::None => f.write_str("None"),
-            Val::Bool => f.write_str("a bool"),
-            Val::Int(i) => write!(f, "{i}"),
-            Val::BigInt | Val::TorchMagic => f.write_str("an int"),
-            Val::Float => f.write_str("a float"),
-            Val::Str(s) => write!(f, "{:?}", shown(s, 60)),
-            Val::LongStr(n) => write!(f, "a {n}-character string"),
-            Val::Bytes => f.write_str("bytes"),
-            Val::Tuple(_) => f.write_str("a tuple"),
-            Val::List => f.write_str("a list"),
-            Val::Dict(_) => f.write_str("a dict"),
-            Val::Set => f.write_str("a set"),
-            Val::Global(g) => write!(f, "{}.{}", shown(&g.module, 80), shown(&g.name, 80)),
-            Val::Obj(o) => write!(f, "the result of calling {}", o.callee),
-            Val::Opaque(what) => f.write_str(what),
-        }
-    }
-}
+/// Memo indices below this are tracked in a bitset (2 MiB at most).
+const DENSE_MEMO: u64 = 1 << 24;
+/// Memo indices above [`DENSE_MEMO`] tracked one by one.
+const MAX_SPARSE_MEMO: usize = 1 << 16;
+/// Distinct reported globals remembered, to report each once.
+const MAX_SEEN: usize = 1 << 16;
 
 /// Why a pickle stopped.
 #[derive(Debug)]
@@ -192,7 +134,7 @@ fn scan_inner<S: Source + ?Sized>(
 ) -> (Outcome, Option<Val>) {
     let mut out = Outcome::default();
     let mut last = None;
-    let mut seen = HashSet::new();
+    let mut seen = Seen::default();
     loop {
         let start = src.pos();
         let mut m = Machine::new(ctx, &mut seen);
@@ -270,28 +212,127 @@ fn scan_inner<S: Source + ?Sized>(
     }
 }
 
+/// Globals already reported in this stream, by a keyed hash of the name
+/// (a fixed memory cost however long the names are).
+#[derive(Default)]
+struct Seen {
+    keys: HashSet<u64>,
+    hasher: RandomState,
+}
+
+impl Seen {
+    fn key(&self, module: &str, name: &str) -> u64 {
+        self.hasher.hash_one((module, name))
+    }
+}
+
+/// The memo, bounded: which slots are filled (a bitset, exact for the
+/// indices picklers write), and the values worth keeping for at most
+/// `max_kept` of them. Other filled slots give back an opaque marker, or
+/// [`Val::Dropped`] once a value worth keeping had to be left out.
+struct Memo {
+    dense: Vec<u64>,
+    sparse: HashSet<u64>,
+    /// Filled slots, as CPython's `memo_len` counts them.
+    len: u64,
+    kept: HashMap<u64, Val>,
+    max_kept: usize,
+    /// A value worth keeping was left out.
+    overflowed: bool,
+}
+
+impl Memo {
+    fn new(max_kept: usize) -> Self {
+        Self {
+            dense: Vec::new(),
+            sparse: HashSet::new(),
+            len: 0,
+            kept: HashMap::new(),
+            max_kept,
+            overflowed: false,
+        }
+    }
+
+    fn filled(&self, idx: u64) -> bool {
+        if idx < DENSE_MEMO {
+            let w = usize::try_from(idx / 64).unwrap_or(usize::MAX);
+            self.dense
+                .get(w)
+                .is_some_and(|b| b & (1 << (idx % 64)) != 0)
+        } else {
+            self.sparse.contains(&idx) || self.sparse.len() >= MAX_SPARSE_MEMO
+        }
+    }
+
+    fn put(&mut self, idx: u64, v: Val) {
+        if idx < DENSE_MEMO {
+            let w = usize::try_from(idx / 64).unwrap_or(usize::MAX);
+            if w >= self.dense.len() {
+                self.dense.resize(w + 1, 0);
+            }
+            let bit = 1u64 << (idx % 64);
+            if self.dense[w] & bit == 0 {
+                self.dense[w] |= bit;
+                self.len += 1;
+            }
+        } else if self.sparse.len() < MAX_SPARSE_MEMO {
+            if self.sparse.insert(idx) {
+                self.len += 1;
+            }
+        } else {
+            // Untracked: count it as new, as most such writes are.
+            self.len += 1;
+        }
+        if v.worth_keeping() {
+            if self.kept.len() < self.max_kept || self.kept.contains_key(&idx) {
+                self.kept.insert(idx, v);
+                return;
+            }
+            self.overflowed = true;
+        }
+        self.kept.remove(&idx);
+    }
+
+    fn get(&self, idx: u64) -> Option<Val> {
+        if let Some(v) = self.kept.get(&idx) {
+            return Some(v.clone());
+        }
+        if !self.filled(idx) {
+            return None;
+        }
+        Some(if self.overflowed {
+            Val::Dropped
+        } else {
+            Val::Opaque(Opaque::Memoized)
+        })
+    }
+}
+
 struct Machine<'c, 's> {
     ctx: &'c mut Ctx,
-    seen: &'s mut HashSet<(String, String)>,
+    seen: &'s mut Seen,
     stack: Vec<Val>,
     marks: Vec<usize>,
-    memo: HashMap<u64, Val>,
+    memo: Memo,
     opcodes: u64,
     globals: usize,
     malformed_reported: bool,
+    dropped_reported: bool,
 }
 
 impl<'c, 's> Machine<'c, 's> {
-    fn new(ctx: &'c mut Ctx, seen: &'s mut HashSet<(String, String)>) -> Self {
+    fn new(ctx: &'c mut Ctx, seen: &'s mut Seen) -> Self {
+        let max_kept = ctx.limits.max_memo;
         Self {
             ctx,
             seen,
             stack: Vec::new(),
             marks: Vec::new(),
-            memo: HashMap::new(),
+            memo: Memo::new(max_kept),
             opcodes: 0,
             globals: 0,
             malformed_reported: false,
+            dropped_reported: false,
         }
     }
 
@@ -334,6 +375,25 @@ impl<'c, 's> Machine<'c, 's> {
                 ),
             ));
         }
+        if matches!(v, Val::Dropped) && !self.dropped_reported {
+            self.dropped_reported = true;
+            let why = if self.memo.overflowed {
+                format!(
+                    "more than {} memo entries worth keeping",
+                    self.ctx.limits.max_memo
+                )
+            } else {
+                format!("more than {} MiB of values alive", LIVE_BUDGET >> 20)
+            };
+            self.ctx.report(
+                &rules::LIMIT_EXCEEDED,
+                self.ctx.at_offset(at),
+                format!(
+                    "pickle scan kept no value at offset {at}: {why}; such values are tracked as unknown from here on, while every import is still judged"
+                ),
+                "budget",
+            );
+        }
         self.stack.push(v);
         Ok(())
     }
@@ -356,35 +416,28 @@ impl<'c, 's> Machine<'c, 's> {
 
     fn memo_put(&mut self, idx: u64, at: u64) -> Result<(), Stop> {
         let v = self.top(at)?.clone();
-        if self.memo.len() >= self.ctx.limits.max_memo && !self.memo.contains_key(&idx) {
-            return Err(Stop::Limit(
-                at,
-                format!("more than {} memo entries", self.ctx.limits.max_memo),
-            ));
-        }
-        self.memo.insert(idx, v);
+        self.memo.put(idx, v);
         Ok(())
     }
 
     fn memo_get(&mut self, idx: u64, at: u64) -> Result<(), Stop> {
-        let v = match self.memo.get(&idx) {
-            Some(v) => v.clone(),
+        let v = match self.memo.get(idx) {
+            Some(v) => v,
             None => {
                 self.lenient(at, &format!("memo entry {idx} was never stored"));
-                Val::Opaque("a missing memo entry")
+                Val::Opaque(Opaque::MissingMemo)
             }
         };
         self.push(v, at)
     }
 
     /// Records an imported global and judges it.
-    fn global(&mut self, module: String, name: String, at: u64, how: &str) -> Val {
+    fn global(&mut self, module: &str, name: &str, at: u64, how: &str) -> Val {
         self.globals += 1;
-        let verdict = judge(&module, &name);
-        let key = (module, name);
+        let verdict = judge(module, name);
         let mut hit = None;
-        if !matches!(verdict, Verdict::Safe) && !self.seen.contains(&key) {
-            let (module, name) = (&key.0, &key.1);
+        let key = self.seen.key(module, name);
+        if !matches!(verdict, Verdict::Safe) && !self.seen.keys.contains(&key) {
             let shown_name = format!("{}.{}", shown(module, 120), shown(name, 120));
             let (rule, message) = match verdict {
                 Verdict::Dangerous(why) => (
@@ -401,18 +454,11 @@ impl<'c, 's> Machine<'c, 's> {
             hit = Some(self.ctx.hits.len());
             self.ctx
                 .report(rule, self.ctx.at_offset(at), message, &shown_name);
-            if self.seen.len() < 100_000 {
-                self.seen.insert(key.clone());
+            if self.seen.keys.len() < MAX_SEEN {
+                self.seen.keys.insert(key);
             }
         }
-        let (module, name) = key;
-        Val::Global(Rc::new(Global {
-            module,
-            name,
-            hit,
-            called: std::cell::Cell::new(false),
-            dynamic: false,
-        }))
+        Val::global(module, name, hit, false)
     }
 
     /// Notes that `callee` is called by `how`, amending its finding.
@@ -473,7 +519,7 @@ impl<'c, 's> Machine<'c, 's> {
 
     fn text<S: Source + ?Sized>(src: &mut S, len: u64, at: u64) -> Result<Val, Stop> {
         Ok(match Self::payload(src, len, at)? {
-            Some(b) => Val::Str(String::from_utf8_lossy(&b).into()),
+            Some(b) => Val::str(&String::from_utf8_lossy(&b)),
             None => Val::LongStr(len),
         })
     }
@@ -597,7 +643,7 @@ impl<'c, 's> Machine<'c, 's> {
                         &line[..]
                     };
                     let decoded = unescape_bytes(body);
-                    self.push(Val::Str(String::from_utf8_lossy(&decoded).into()), at)?;
+                    self.push(Val::str(&String::from_utf8_lossy(&decoded)), at)?;
                 }
                 b'T' => {
                     let n = i32::from_le_bytes(Self::read_n::<S, 4>(src, at)?);
@@ -617,7 +663,7 @@ impl<'c, 's> Machine<'c, 's> {
                 }
                 b'V' => {
                     let line = Self::read_line(src, at)?;
-                    self.push(Val::Str(raw_unicode_escape(&line).into()), at)?;
+                    self.push(Val::str(&raw_unicode_escape(&line)), at)?;
                 }
                 b'X' => {
                     let n = u32::from_le_bytes(Self::read_n::<S, 4>(src, at)?);
@@ -644,14 +690,14 @@ impl<'c, 's> Machine<'c, 's> {
                     let v = Self::bytes(src, n, at)?;
                     self.push(v, at)?;
                 }
-                0x97 => self.push(Val::Opaque("an out-of-band buffer"), at)?,
+                0x97 => self.push(Val::Opaque(Opaque::Buffer), at)?,
                 0x98 => {
                     self.top(at)?;
                 }
-                b')' => self.push(Val::Tuple(Rc::from(Vec::new())), at)?,
+                b')' => self.push(Val::tuple(Vec::new()), at)?,
                 b't' => {
                     let items = self.pop_mark(at)?;
-                    self.push(tuple(items), at)?;
+                    self.push(Val::tuple(items), at)?;
                 }
                 0x85..=0x87 => {
                     let n = usize::from(op - 0x84);
@@ -659,25 +705,29 @@ impl<'c, 's> Machine<'c, 's> {
                         return Err(Stop::Malformed(at, "unpickling stack underflow".into()));
                     }
                     let items = self.stack.split_off(self.stack.len() - n);
-                    self.push(tuple(items), at)?;
+                    self.push(Val::tuple(items), at)?;
                 }
                 b']' => self.push(Val::List, at)?,
                 b'l' => {
                     self.pop_mark(at)?;
                     self.push(Val::List, at)?;
                 }
-                b'}' => self.push(Val::Dict(Rc::default()), at)?,
+                b'}' => self.push(Val::dict(), at)?,
                 b'd' => {
                     let items = self.pop_mark(at)?;
                     if items.len() % 2 != 0 {
                         self.lenient(at, "odd number of items for DICT");
                     }
-                    let d: Vec<(Val, Val)> = items
-                        .chunks_exact(2)
-                        .take(KEEP_ITEMS)
-                        .map(|p| (p[0].clone(), p[1].clone()))
-                        .collect();
-                    self.push(Val::Dict(Rc::new(RefCell::new(d))), at)?;
+                    let d = Val::dict();
+                    if let Val::Dict(dr) = &d {
+                        let mut it = items.into_iter();
+                        while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                            if !dr.insert(k, v) {
+                                break;
+                            }
+                        }
+                    }
+                    self.push(d, at)?;
                 }
                 0x8f => self.push(Val::Set, at)?,
                 0x91 => {
@@ -695,10 +745,7 @@ impl<'c, 's> Machine<'c, 's> {
                     let value = self.pop(at)?;
                     let key = self.pop(at)?;
                     if let Val::Dict(d) = self.top(at)? {
-                        let mut d = d.borrow_mut();
-                        if d.len() < KEEP_ITEMS {
-                            d.push((key, value));
-                        }
+                        d.insert(key, value);
                     }
                 }
                 b'u' => {
@@ -707,12 +754,11 @@ impl<'c, 's> Machine<'c, 's> {
                         self.lenient(at, "odd number of items for SETITEMS");
                     }
                     if let Some(Val::Dict(d)) = self.stack.last() {
-                        let mut d = d.borrow_mut();
-                        for p in items.chunks_exact(2) {
-                            if d.len() >= KEEP_ITEMS {
+                        let mut it = items.into_iter();
+                        while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                            if !d.insert(k, v) {
                                 break;
                             }
-                            d.push((p[0].clone(), p[1].clone()));
                         }
                     }
                 }
@@ -727,16 +773,17 @@ impl<'c, 's> Machine<'c, 's> {
                 b'c' => {
                     let module = Self::read_line(src, at)?;
                     let name = Self::read_line(src, at)?;
-                    let g = self.global(lossy(module), lossy(name), at, "GLOBAL");
+                    let g = self.global(&lossy(module), &lossy(name), at, "GLOBAL");
                     self.push(g, at)?;
                 }
                 b'i' => {
                     let module = Self::read_line(src, at)?;
                     let name = Self::read_line(src, at)?;
-                    let g = self.global(lossy(module), lossy(name), at, "INST");
+                    let g = self.global(&lossy(module), &lossy(name), at, "INST");
                     let args = self.pop_mark(at)?;
                     self.call(&g, "INST");
-                    self.push(obj(g, tuple(args)), at)?;
+                    let args = Val::tuple(args);
+                    self.push(Val::obj(g, args), at)?;
                 }
                 0x93 => {
                     let name = self.pop(at)?;
@@ -751,34 +798,35 @@ impl<'c, 's> Machine<'c, 's> {
                     }
                     let cls = items.remove(0);
                     self.call(&cls, "OBJ");
-                    self.push(obj(cls, tuple(items)), at)?;
+                    let args = Val::tuple(items);
+                    self.push(Val::obj(cls, args), at)?;
                 }
                 b'R' => {
                     let args = self.pop(at)?;
                     let f = self.pop(at)?;
                     self.call(&f, "REDUCE");
-                    self.push(obj(f, args), at)?;
+                    self.push(Val::obj(f, args), at)?;
                 }
                 0x81 => {
                     let args = self.pop(at)?;
                     let cls = self.pop(at)?;
                     self.call(&cls, "NEWOBJ");
-                    self.push(obj(cls, args), at)?;
+                    self.push(Val::obj(cls, args), at)?;
                 }
                 0x92 => {
                     self.pop(at)?;
                     let args = self.pop(at)?;
                     let cls = self.pop(at)?;
                     self.call(&cls, "NEWOBJ_EX");
-                    self.push(obj(cls, args), at)?;
+                    self.push(Val::obj(cls, args), at)?;
                 }
                 b'P' => {
                     Self::read_line(src, at)?;
-                    self.push(Val::Opaque("a persistent object"), at)?;
+                    self.push(Val::Opaque(Opaque::Persistent), at)?;
                 }
                 b'Q' => {
                     self.pop(at)?;
-                    self.push(Val::Opaque("a persistent object"), at)?;
+                    self.push(Val::Opaque(Opaque::Persistent), at)?;
                 }
                 0x82..=0x84 => {
                     let code: i64 = match op {
@@ -799,16 +847,7 @@ impl<'c, 's> Machine<'c, 's> {
                         format!("imports the global registered as copyreg extension code {code} (EXT at offset {at}); which callable that is depends on the loading process"),
                         &name,
                     );
-                    self.push(
-                        Val::Global(Rc::new(Global {
-                            module: String::new(),
-                            name,
-                            hit: Some(hit),
-                            called: std::cell::Cell::new(false),
-                            dynamic: true,
-                        })),
-                        at,
-                    )?;
+                    self.push(Val::global("", &name, Some(hit), true), at)?;
                 }
                 b'g' => {
                     let line = Self::read_line(src, at)?;
@@ -817,7 +856,7 @@ impl<'c, 's> Machine<'c, 's> {
                         Some(i) => self.memo_get(i, at)?,
                         None => {
                             self.lenient(at, "GET argument is not a number");
-                            self.push(Val::Opaque("a missing memo entry"), at)?;
+                            self.push(Val::Opaque(Opaque::MissingMemo), at)?;
                         }
                     }
                 }
@@ -850,7 +889,7 @@ impl<'c, 's> Machine<'c, 's> {
                     self.memo_put(u64::from(i), at)?;
                 }
                 0x94 => {
-                    let idx = self.memo.len() as u64;
+                    let idx = self.memo.len;
                     self.memo_put(idx, at)?;
                 }
                 0x80 => {
@@ -899,16 +938,9 @@ impl<'c, 's> Machine<'c, 's> {
 
     fn stack_global(&mut self, module: &Val, name: &Val, at: u64) -> Result<Val, Stop> {
         match (module, name) {
-            (Val::Str(m), Val::Str(n)) => {
-                Ok(self.global(m.to_string(), n.to_string(), at, "STACK_GLOBAL"))
-            }
+            (Val::Str(m), Val::Str(n)) => Ok(self.global(m, n, at, "STACK_GLOBAL")),
             _ => {
-                let computed = |v: &Val| {
-                    matches!(
-                        v,
-                        Val::Obj(_) | Val::Opaque(_) | Val::Global(_) | Val::LongStr(_)
-                    )
-                };
+                let computed = Val::computed;
                 if !computed(module) && !computed(name) && !matches!(module, Val::Str(_)) {
                     return Err(Stop::Malformed(at, "STACK_GLOBAL requires str".into()));
                 }
@@ -924,13 +956,7 @@ impl<'c, 's> Machine<'c, 's> {
                     format!("STACK_GLOBAL at offset {at} imports a name computed while loading: module is {module}, name is {name}"),
                     &label,
                 );
-                Ok(Val::Global(Rc::new(Global {
-                    module: String::new(),
-                    name: label,
-                    hit: Some(hit),
-                    called: std::cell::Cell::new(false),
-                    dynamic: true,
-                })))
+                Ok(Val::global("", &label, Some(hit), true))
             }
         }
     }
@@ -946,9 +972,7 @@ impl<'c, 's> Machine<'c, 's> {
                     &label,
                 );
             }
-            Val::Obj(o) => {
-                *o.state.borrow_mut() = Some(state);
-            }
+            Val::Obj(o) => o.set_state(state),
             _ => {}
         }
     }
@@ -1004,22 +1028,6 @@ fn truncated(e: io::Error, at: u64) -> Stop {
     } else {
         Stop::Io(e)
     }
-}
-
-fn tuple(items: Vec<Val>) -> Val {
-    if items.len() <= KEEP_ITEMS {
-        Val::Tuple(Rc::from(items))
-    } else {
-        Val::Tuple(Rc::from(Vec::new()))
-    }
-}
-
-fn obj(callee: Val, args: Val) -> Val {
-    Val::Obj(Rc::new(Obj {
-        callee,
-        args,
-        state: RefCell::new(None),
-    }))
 }
 
 fn lossy(b: Vec<u8>) -> String {
@@ -1145,32 +1153,23 @@ struct JoblibArray {
     bytes: Option<u64>,
 }
 
-fn dict_get<'a>(d: &'a [(Val, Val)], key: &str) -> Option<&'a Val> {
-    d.iter().find_map(|(k, v)| match k {
-        Val::Str(s) if &**s == key => Some(v),
-        _ => None,
-    })
-}
-
 /// When `inst` is a joblib `NumpyArrayWrapper` with its state, what follows.
 fn joblib_array(inst: &Val) -> Option<JoblibArray> {
     let Val::Obj(o) = inst else { return None };
     let Val::Global(g) = &o.callee else {
         return None;
     };
-    if g.module != "joblib.numpy_pickle" || g.name != "NumpyArrayWrapper" {
+    if &*g.module != "joblib.numpy_pickle" || &*g.name != "NumpyArrayWrapper" {
         return None;
     }
-    let state = o.state.borrow();
-    let Some(Val::Dict(d)) = &*state else {
+    let Some(Val::Dict(d)) = o.state() else {
         return None;
     };
-    let d = d.borrow();
-    let (itemsize, object) = match dict_get(&d, "dtype")? {
-        Val::Obj(dt) => dtype_of(dt)?,
+    let (itemsize, object) = match d.get_str("dtype")? {
+        Val::Obj(dt) => dtype_of(&dt)?,
         _ => return None,
     };
-    let count = match dict_get(&d, "shape")? {
+    let count = match d.get_str("shape")? {
         Val::Tuple(t) => t.iter().try_fold(1u64, |acc, v| match v {
             Val::Int(i) => u64::try_from(*i).ok().and_then(|i| acc.checked_mul(i)),
             _ => None,
@@ -1179,7 +1178,7 @@ fn joblib_array(inst: &Val) -> Option<JoblibArray> {
     };
     Some(JoblibArray {
         object,
-        aligned: dict_get(&d, "numpy_array_alignment_bytes").is_some(),
+        aligned: d.get_str("numpy_array_alignment_bytes").is_some(),
         bytes: count.and_then(|c| c.checked_mul(itemsize)),
     })
 }
@@ -1189,7 +1188,7 @@ fn dtype_of(dt: &Obj) -> Option<(u64, bool)> {
     let Val::Global(g) = &dt.callee else {
         return None;
     };
-    if g.name != "dtype" {
+    if &*g.name != "dtype" {
         return None;
     }
     let Val::Tuple(args) = &dt.args else {
@@ -1200,7 +1199,7 @@ fn dtype_of(dt: &Obj) -> Option<(u64, bool)> {
     };
     let (mut size, mut object) = super::numpy::descr_size(descr)?;
     // State: (version, byteorder, subarray, names, fields, elsize, alignment, flags).
-    if let Some(Val::Tuple(st)) = &*dt.state.borrow() {
+    if let Some(Val::Tuple(st)) = dt.state() {
         if let Some(Val::Int(elsize)) = st.get(5) {
             if *elsize > 0 {
                 size = u64::try_from(*elsize).ok()?;
@@ -1238,6 +1237,96 @@ mod tests {
         let p = b"\x80\x02}q\x00X\x01\x00\x00\x00aq\x01]q\x02(K\x01G@\x00\x00\x00\x00\x00\x00\x00X\x01\x00\x00\x00xq\x03es.";
         let ctx = run(p);
         assert!(ctx.hits.is_empty(), "{:?}", ctx.hits);
+    }
+
+    fn ids(ctx: &Ctx) -> Vec<&'static str> {
+        ctx.hits.iter().map(|h| h.rule.id).collect()
+    }
+
+    /// `n` memoized one-character strings, each popped again.
+    fn flood(p: &mut Vec<u8>, n: usize) {
+        for _ in 0..n {
+            p.extend_from_slice(b"\x8c\x01x\x940");
+        }
+    }
+
+    #[test]
+    fn names_memoized_before_a_flood_still_resolve() {
+        let mut p = b"\x80\x04\x8c\x02os\x940\x8c\x06system\x940".to_vec();
+        flood(&mut p, 300_000);
+        p.extend_from_slice(b"j\x00\x00\x00\x00j\x01\x00\x00\x00\x93N\x85R.");
+        let ctx = run(&p);
+        let h = ctx.hits.iter().find(|h| h.rule.id == "PLS-MDL-101");
+        assert!(
+            h.is_some_and(|h| h.message.contains("os.system") && h.message.contains("calls it")),
+            "{:?}",
+            ctx.hits
+        );
+        assert!(!ids(&ctx).contains(&"PLS-MDL-106"), "{:?}", ctx.hits);
+    }
+
+    #[test]
+    fn names_memoized_after_a_flood_are_unresolvable_not_missed() {
+        let mut p = b"\x80\x04".to_vec();
+        flood(&mut p, 300_000);
+        // MEMOIZE puts "os" at 300000 and "system" at 300001.
+        p.extend_from_slice(b"\x8c\x02os\x940\x8c\x06system\x940");
+        p.extend_from_slice(b"j\xe0\x93\x04\x00j\xe1\x93\x04\x00\x93N\x85R.");
+        let ctx = run(&p);
+        let ids = ids(&ctx);
+        assert!(ids.contains(&"PLS-MDL-103"), "{:?}", ctx.hits);
+        assert!(ids.contains(&"PLS-MDL-106"), "{:?}", ctx.hits);
+        assert!(ctx.hits.iter().all(|h| h.severity >= Severity::Medium));
+    }
+
+    #[test]
+    fn a_huge_memo_does_not_stop_the_scan() {
+        // 3 million memo entries of plain data, then a dangerous global.
+        let mut p = b"\x80\x02".to_vec();
+        for _ in 0..3_000_000 {
+            p.extend_from_slice(b"K\x01\x940");
+        }
+        p.extend_from_slice(b"cposix\nsystem\n.");
+        let ctx = run(&p);
+        assert_eq!(ids(&ctx), ["PLS-MDL-101"], "{:?}", ctx.hits);
+    }
+
+    #[test]
+    fn a_dict_holding_itself_leaks_nothing() {
+        let before = crate::scan::value::live_bytes();
+        // d = {}; memo[0] = d; d["k"] = d; d[d] = d
+        let ctx = run(b"\x80\x02}q\x00X\x01\x00\x00\x00kh\x00sh\x00h\x00s(h\x00h\x00u.");
+        assert!(ctx.hits.is_empty(), "{:?}", ctx.hits);
+        assert_eq!(crate::scan::value::live_bytes(), before);
+    }
+
+    #[test]
+    fn deeply_nested_tuples_are_freed_without_recursion() {
+        let before = crate::scan::value::live_bytes();
+        let mut p = b"\x80\x02)".to_vec();
+        p.extend(std::iter::repeat_n(0x85u8, 1_000_000));
+        p.push(b'.');
+        let ctx = run(&p);
+        // The budget runs out on the way: reported, and nothing leaks.
+        assert_eq!(ids(&ctx), ["PLS-MDL-106"], "{:?}", ctx.hits);
+        assert_eq!(crate::scan::value::live_bytes(), before);
+    }
+
+    #[test]
+    fn findings_per_file_are_capped() {
+        let mut p = b"\x80\x02".to_vec();
+        for i in 0..20_000 {
+            p.extend_from_slice(format!("cmod{i}\nf\n0").as_bytes());
+        }
+        p.extend_from_slice(b"N.");
+        let scan = crate::scan::scan_bytes(&p, &crate::scan::Options::default());
+        assert_eq!(scan.hits.len(), 10_001);
+        let last = scan
+            .hits
+            .last()
+            .map(|h| h.message.clone())
+            .unwrap_or_default();
+        assert!(last.starts_with("10000 more findings"), "{last}");
     }
 
     #[test]

@@ -188,6 +188,12 @@ impl<R: Read> Stream<R> {
             len,
         }
     }
+
+    /// The underlying reader. Bytes it gave that are still buffered here
+    /// are discarded: the reader has already produced them.
+    pub(crate) fn into_inner(self) -> R {
+        self.inner.into_inner()
+    }
 }
 
 impl<R: Read> Source for Stream<R> {

@@ -15,7 +15,6 @@
 use super::ctx::{Ctx, shown};
 use super::rules;
 use super::source::{RandomAccess, read_exact_at};
-use flate2::read::DeflateDecoder;
 
 const EOCD: u32 = 0x0605_4b50;
 const EOCD64: u32 = 0x0606_4b50;
@@ -263,43 +262,175 @@ pub(crate) fn check_flags(e: &Entry, ctx: &mut Ctx) {
     }
 }
 
-/// Checks the CRC of a small entry (PyTorch does not; Python's zipfile does,
-/// and refuses the whole archive on a mismatch).
-pub(crate) fn check_crc<A: RandomAccess + ?Sized>(a: &A, data: u64, e: &Entry, ctx: &mut Ctx) {
-    if e.usize > 16 << 20 || !matches!(e.method, 0 | 8) {
-        return;
+/// Entries up to this size (uncompressed) have their CRC-32 checked.
+pub(crate) const CRC_MAX: u64 = 16 << 20;
+
+/// Counts and checksums the bytes read through it, so an entry's CRC is
+/// computed in the same pass that scans it.
+#[derive(Debug)]
+pub(crate) struct CrcRead<R> {
+    inner: R,
+    crc: flate2::Crc,
+    failed: bool,
+}
+
+impl<R: std::io::Read> CrcRead<R> {
+    pub(crate) fn new(inner: R) -> Self {
+        Self {
+            inner,
+            crc: flate2::Crc::new(),
+            failed: false,
+        }
     }
-    let mut raw = vec![0u8; e.csize.min(16 << 20) as usize];
-    if read_exact_at(a, &mut raw, data).is_err() {
-        return;
-    }
-    let mut crc = flate2::Crc::new();
-    if e.method == 0 {
-        crc.update(&raw);
-    } else {
-        let mut d = DeflateDecoder::new(&raw[..]);
-        let mut buf = [0u8; 8192];
-        loop {
-            match std::io::Read::read(&mut d, &mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => crc.update(&buf[..n]),
+}
+
+impl<R: std::io::Read> std::io::Read for CrcRead<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self.inner.read(buf) {
+            Ok(n) => {
+                self.crc.update(&buf[..n]);
+                Ok(n)
             }
-            if u64::from(crc.amount()) > 16 << 20 {
-                return;
+            Err(e) => {
+                self.failed = true;
+                Err(e)
             }
         }
     }
-    if crc.sum() != e.crc {
+}
+
+/// Reads the rest of a deflated entry through its checksum (at most up to
+/// [`CRC_MAX`] bytes in all) and reports a CRC mismatch.
+pub(crate) fn finish_deflated_crc<R: std::io::Read>(mut r: CrcRead<R>, e: &Entry, ctx: &mut Ctx) {
+    if e.usize > CRC_MAX || r.failed {
+        return;
+    }
+    let left = (CRC_MAX + 1).saturating_sub(u64::from(r.crc.amount()));
+    match std::io::copy(&mut std::io::Read::take(&mut r, left), &mut std::io::sink()) {
+        Ok(_) if !r.failed && u64::from(r.crc.amount()) <= CRC_MAX => {
+            report_crc(r.crc.sum(), e, ctx);
+        }
+        _ => {}
+    }
+}
+
+/// Checks the CRC of a stored entry of at most [`CRC_MAX`] bytes, reading
+/// it through a fixed buffer.
+pub(crate) fn check_stored_crc<A: RandomAccess + ?Sized>(
+    a: &A,
+    data: u64,
+    e: &Entry,
+    ctx: &mut Ctx,
+) {
+    if e.csize > CRC_MAX {
+        return;
+    }
+    let mut crc = flate2::Crc::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut at = 0u64;
+    while at < e.csize {
+        let n = usize::try_from((e.csize - at).min(buf.len() as u64)).unwrap_or(buf.len());
+        if read_exact_at(a, &mut buf[..n], data + at).is_err() {
+            return;
+        }
+        crc.update(&buf[..n]);
+        at += n as u64;
+    }
+    report_crc(crc.sum(), e, ctx);
+}
+
+/// PyTorch does not check CRCs; Python's zipfile does, and refuses the
+/// whole archive on a mismatch.
+fn report_crc(sum: u32, e: &Entry, ctx: &mut Ctx) {
+    if sum != e.crc {
         ctx.report(
             &rules::ARCHIVE_ANOMALY,
             ctx.at_field(&e.name),
             format!(
-                "entry {:?} has CRC-32 0x{:08x} but the directory says 0x{:08x}: Python's zipfile refuses it, PyTorch loads it",
+                "entry {:?} has CRC-32 0x{sum:08x} but the directory says 0x{:08x}: Python's zipfile refuses it, PyTorch loads it",
                 shown(&e.name, 80),
-                crc.sum(),
                 e.crc
             ),
             "crc",
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::scan::{Options, scan_bytes};
+    use std::io::Write;
+
+    /// A one-entry zip archive (`method` 0 or 8) whose directory records `crc`.
+    fn archive(name: &str, data: &[u8], method: u16, crc: u32) -> Vec<u8> {
+        let body = if method == 8 {
+            let mut e =
+                flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(data).unwrap();
+            e.finish().unwrap()
+        } else {
+            data.to_vec()
+        };
+        let fields = |z: &mut Vec<u8>| {
+            z.extend_from_slice(&0u16.to_le_bytes()); // flags
+            z.extend_from_slice(&method.to_le_bytes());
+            z.extend_from_slice(&[0; 4]); // time, date
+            z.extend_from_slice(&crc.to_le_bytes());
+            z.extend_from_slice(&(body.len() as u32).to_le_bytes());
+            z.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            z.extend_from_slice(&(name.len() as u16).to_le_bytes());
+            z.extend_from_slice(&0u16.to_le_bytes()); // extra
+        };
+        let mut z = b"PK\x03\x04\x14\x00".to_vec();
+        fields(&mut z);
+        z.extend_from_slice(name.as_bytes());
+        z.extend_from_slice(&body);
+        let cd = z.len();
+        z.extend_from_slice(b"PK\x01\x02\x14\x00\x14\x00");
+        fields(&mut z);
+        z.extend_from_slice(&[0; 8]); // comment len, disk, attrs
+        z.extend_from_slice(&[0; 4]); // external attrs
+        z.extend_from_slice(&0u32.to_le_bytes()); // local header offset
+        z.extend_from_slice(name.as_bytes());
+        let cd_size = z.len() - cd;
+        z.extend_from_slice(b"PK\x05\x06\x00\x00\x00\x00\x01\x00\x01\x00");
+        z.extend_from_slice(&(cd_size as u32).to_le_bytes());
+        z.extend_from_slice(&(cd as u32).to_le_bytes());
+        z.extend_from_slice(&0u16.to_le_bytes());
+        z
+    }
+
+    fn crc_hits(z: &[u8]) -> usize {
+        let scan = scan_bytes(z, &Options::default());
+        scan.hits.iter().filter(|h| h.key == "crc").count()
+    }
+
+    #[test]
+    fn crcs_are_checked_in_the_scanning_pass() {
+        // Data the scan reads only the head of: the rest is still checksummed.
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        let good = crc32(&data);
+        for method in [0u16, 8] {
+            assert_eq!(
+                crc_hits(&archive("w/data/0", &data, method, good)),
+                0,
+                "method {method}"
+            );
+            assert_eq!(
+                crc_hits(&archive("w/data/0", &data, method, good ^ 1)),
+                1,
+                "method {method}"
+            );
+        }
+        // A pickle entry, read to its STOP.
+        let pkl = b"\x80\x02}q\x00.";
+        assert_eq!(crc_hits(&archive("w/data.pkl", pkl, 8, crc32(pkl))), 0);
+        assert_eq!(crc_hits(&archive("w/data.pkl", pkl, 8, 7)), 1);
+    }
+
+    fn crc32(b: &[u8]) -> u32 {
+        let mut c = flate2::Crc::new();
+        c.update(b);
+        c.sum()
     }
 }
