@@ -73,6 +73,8 @@ pub(crate) struct Ctx {
     pub(crate) pickles: usize,
     /// Hits not kept because `max_hits` were already there.
     pub(crate) suppressed: u64,
+    /// Times a format was recognised (repeats counted).
+    pub(crate) recognised: u64,
 }
 
 impl Ctx {
@@ -84,6 +86,7 @@ impl Ctx {
             formats: Vec::new(),
             pickles: 0,
             suppressed: 0,
+            recognised: 0,
         }
     }
 
@@ -154,6 +157,7 @@ impl Ctx {
     }
 
     pub(crate) fn saw(&mut self, format: &'static str) {
+        self.recognised += 1;
         if !self.formats.contains(&format) {
             self.formats.push(format);
         }

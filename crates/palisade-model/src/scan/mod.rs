@@ -370,6 +370,7 @@ fn scan_zip<A: RandomAccess + ?Sized>(
         };
         zip::check_flags(e, ctx);
         let name = e.name.clone();
+        let (seen_before, hits_before) = (ctx.recognised, ctx.hits.len() + ctx.suppressed as usize);
         let inflated = ctx.within(&name, |ctx| -> io::Result<_> {
             match e.method {
                 0 => {
@@ -401,6 +402,13 @@ fn scan_zip<A: RandomAccess + ?Sized>(
                 }
             }
         })?;
+        // The CRC matters where a loader reads the entry as a format (a
+        // pickle, an array, a config): Python's zipfile refuses a mismatch
+        // there. Raw tensor bytes are read by nothing that checks it.
+        if ctx.recognised == seen_before && ctx.hits.len() + ctx.suppressed as usize == hits_before
+        {
+            continue;
+        }
         match inflated {
             Some(r) => zip::finish_deflated_crc(r, e, ctx),
             None if e.method == 0 => zip::check_stored_crc(a, start + data, e, ctx),

@@ -407,21 +407,23 @@ mod tests {
 
     #[test]
     fn crcs_are_checked_in_the_scanning_pass() {
-        // Data the scan reads only the head of: the rest is still checksummed.
-        let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        // A format the scan reads only the head of (an .npy array): the
+        // rest is still checksummed.
+        let mut data = b"\x93NUMPY\x01\x00\x76\x00{'descr': '<f4', 'fortran_order': False, 'shape': (75000,), }".to_vec();
+        data.resize(128, b' ');
+        data[127] = b'\n';
+        data.extend((0..300_000u32).map(|i| (i % 251) as u8));
         let good = crc32(&data);
         for method in [0u16, 8] {
-            assert_eq!(
-                crc_hits(&archive("w/data/0", &data, method, good)),
-                0,
-                "method {method}"
-            );
-            assert_eq!(
-                crc_hits(&archive("w/data/0", &data, method, good ^ 1)),
-                1,
-                "method {method}"
-            );
+            let ok = archive("w/x.npy", &data, method, good);
+            assert_eq!(crc_hits(&ok), 0, "method {method}");
+            let bad = archive("w/x.npy", &data, method, good ^ 1);
+            assert_eq!(crc_hits(&bad), 1, "method {method}");
         }
+        // Raw tensor bytes: no loader checks their CRC, nor does the scan.
+        let raw: Vec<u8> = (0..300_000u32).map(|i| (i % 13) as u8 + 0xa0).collect();
+        assert_eq!(crc_hits(&archive("w/data/0", &raw, 0, 1)), 0);
+        assert_eq!(crc_hits(&archive("w/data/0", &raw, 8, 1)), 0);
         // A pickle entry, read to its STOP.
         let pkl = b"\x80\x02}q\x00.";
         assert_eq!(crc_hits(&archive("w/data.pkl", pkl, 8, crc32(pkl))), 0);
