@@ -191,9 +191,11 @@ fn scan_random<A: RandomAccess + ?Sized>(
             scan_kind(&mut w, kind, ctx)?;
             // A pickle with a zip appended: Python's zipfile (numpy, joblib
             // helpers) finds the archive from its end record.
-            if matches!(kind, Kind::Pickle | Kind::MaybePickle | Kind::Unknown)
-                && zip::has_eocd(a, start, len)
-            {
+            // Unknown data is checked only as a file of its own: inside an
+            // archive it is tensor bytes, which no loader opens as a zip.
+            let polyglot_kind = matches!(kind, Kind::Pickle | Kind::MaybePickle)
+                || (kind == Kind::Unknown && ctx.depth() == 0);
+            if polyglot_kind && zip::has_eocd(a, start, len) {
                 ctx.report(
                     &rules::ARCHIVE_ANOMALY,
                     ctx.at_field(""),

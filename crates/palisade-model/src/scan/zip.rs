@@ -59,10 +59,17 @@ fn find_eocd<A: RandomAccess + ?Sized>(a: &A, start: u64, len: u64) -> Option<u6
     let tail = len.min(65_535 + 22);
     let mut buf = vec![0u8; tail as usize];
     read_exact_at(a, &mut buf, start + len - tail).ok()?;
-    (0..=buf.len() - 22)
-        .rev()
-        .find(|&i| u32_at(&buf, i) == EOCD)
-        .map(|i| len - tail + i as u64)
+    // Backwards over the 'P' bytes only: this runs on every pickle and
+    // unknown entry (polyglot check), so it must cost little more than a
+    // memory scan.
+    let mut end = buf.len() - 22 + 1;
+    while let Some(i) = buf[..end].iter().rposition(|&b| b == b'P') {
+        if u32_at(&buf, i) == EOCD {
+            return Some(len - tail + i as u64);
+        }
+        end = i;
+    }
+    None
 }
 
 /// Reads the central directory; errors are messages for a finding.
