@@ -134,6 +134,8 @@ async fn controller_rotates_rolls_debounces_skips_opt_outs_and_hands_over() {
     let dir = tempfile::tempdir().unwrap();
     let a = replica(&d, &dir, "replica-a").await;
     wait_for("replica-a to lead", || a.metrics.is_leader()).await;
+    // /readyz turns ready once every reflector has its initial list.
+    wait_for("replica-a ready", || a.metrics.is_ready()).await;
     let b = replica(&d, &dir, "replica-b").await;
     assert_eq!(lease(&d)["spec"]["holderIdentity"], "replica-a");
 

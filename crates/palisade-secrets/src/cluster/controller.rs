@@ -40,7 +40,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration as StdDuration;
 use time::OffsetDateTime;
@@ -231,6 +231,30 @@ struct Ctx {
     written: Mutex<HashMap<String, (String, Option<String>)>>,
     /// (ns, name) -> consecutive failures.
     failures: Mutex<HashMap<(String, String), u32>>,
+    /// Reflectors of this term of leadership with their initial list, one
+    /// bit each ([`ALL_SYNCED`] when all are).
+    synced: Arc<AtomicU8>,
+}
+
+/// Bits of the Secret, Deployment, StatefulSet, DaemonSet and CronJob
+/// reflectors.
+const ALL_SYNCED: u8 = 0b1_1111;
+
+/// Sets `bit` in `synced` when a reflector stream delivers its initial list,
+/// and marks the replica ready once every bit is set.
+fn mark_synced<K>(
+    synced: &Arc<AtomicU8>,
+    metrics: &Arc<Metrics>,
+    bit: u8,
+) -> impl FnMut(&Result<watcher::Event<K>, watcher::Error>) + use<K> {
+    let (synced, metrics) = (synced.clone(), metrics.clone());
+    move |e| {
+        if matches!(e, Ok(watcher::Event::InitDone))
+            && synced.fetch_or(bit, Ordering::AcqRel) | bit == ALL_SYNCED
+        {
+            metrics.ready.store(true, Ordering::Relaxed);
+        }
+    }
 }
 
 /// Why a reconcile failed.
@@ -379,6 +403,12 @@ async fn reconcile(obj: Arc<SecretObj>, ctx: Arc<Ctx>) -> Result<Action, Reconci
 }
 
 async fn reconcile_inner(obj: &SecretObj, ctx: &Ctx) -> Result<Action, ReconcileError> {
+    // Until every reflector has its initial list, a workload that consumes
+    // this Secret may be missing from the stores: it would then be baselined
+    // after the rotation below and never roll for it. Wait for the lists.
+    if ctx.synced.load(Ordering::Acquire) != ALL_SYNCED {
+        return Ok(Action::requeue(StdDuration::from_millis(100)));
+    }
     let now = ctx.now();
     let Some(object) = to_object(obj, &secret_ar()) else {
         return Ok(Action::await_change());
@@ -604,26 +634,32 @@ async fn lead(
     stop: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
     let wc = watcher::Config::default();
+    // Which reflectors have their initial list (one bit each). Tracked from
+    // the streams themselves: `Store::wait_until_ready` keeps a single
+    // waker, so a second waiter beside the Controller's is never woken.
+    let synced = Arc::new(AtomicU8::new(0));
     let (sreader, swriter) = reflector::store::<SecretObj>();
     // Metadata only: Secret values never cross the wire.
     let secrets = watcher(Api::<SecretObj>::all(client.clone()), wc.clone())
         .default_backoff()
         .reflect(swriter)
+        .inspect(mark_synced(&synced, metrics, 1))
         .applied_objects();
     macro_rules! reflect {
-        ($t:ty) => {{
+        ($t:ty, $bit:expr) => {{
             let (reader, writer) = reflector::store::<$t>();
             let stream = watcher(Api::<$t>::all(client.clone()), wc.clone())
                 .default_backoff()
                 .reflect(writer)
+                .inspect(mark_synced(&synced, metrics, $bit))
                 .applied_objects();
             (reader, stream)
         }};
     }
-    let (deployments, deploy_stream) = reflect!(Deployment);
-    let (statefulsets, sts_stream) = reflect!(StatefulSet);
-    let (daemonsets, ds_stream) = reflect!(DaemonSet);
-    let (cronjobs, cron_stream) = reflect!(CronJob);
+    let (deployments, deploy_stream) = reflect!(Deployment, 2);
+    let (statefulsets, sts_stream) = reflect!(StatefulSet, 4);
+    let (daemonsets, ds_stream) = reflect!(DaemonSet, 8);
+    let (cronjobs, cron_stream) = reflect!(CronJob, 16);
     let ctx = Arc::new(Ctx {
         client: client.clone(),
         cfg: cfg.clone(),
@@ -641,25 +677,8 @@ async fn lead(
         seen: Mutex::new(HashMap::new()),
         written: Mutex::new(HashMap::new()),
         failures: Mutex::new(HashMap::new()),
+        synced,
     });
-    {
-        let metrics = metrics.clone();
-        let stores = (
-            sreader.clone(),
-            deployments,
-            statefulsets,
-            daemonsets,
-            cronjobs,
-        );
-        tokio::spawn(async move {
-            let _ = stores.0.wait_until_ready().await;
-            let _ = stores.1.wait_until_ready().await;
-            let _ = stores.2.wait_until_ready().await;
-            let _ = stores.3.wait_until_ready().await;
-            let _ = stores.4.wait_until_ready().await;
-            metrics.ready.store(true, Ordering::Relaxed);
-        });
-    }
     Controller::for_stream(secrets, sreader)
         .watches_stream(deploy_stream, |w: Deployment| secrets_of(&w))
         .watches_stream(sts_stream, |w: StatefulSet| secrets_of(&w))
