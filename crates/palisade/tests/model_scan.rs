@@ -82,3 +82,23 @@ fn missing_file_is_an_input_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/model.pt"));
 }
+
+/// The README's "Model supply chain" section shows real output.
+#[test]
+fn readme_model_section_shows_the_real_output() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    for args in [
+        &["model", "scan", "examples/models/downloads"][..],
+        &["model", "hash", "examples/models/tinyllama"][..],
+    ] {
+        let out = palisade().current_dir(&root).args(args).output().unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(!text.is_empty());
+        assert!(
+            readme.contains(text.trim_end()),
+            "README.md is stale: `palisade {}` now prints:\n{text}",
+            args.join(" ")
+        );
+    }
+}

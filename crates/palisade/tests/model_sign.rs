@@ -500,3 +500,62 @@ fn sigstore_signing_is_refused_not_faked() {
         .stderr(predicates::str::contains("needs the network"));
     assert!(!t.path().join("x.sig").exists());
 }
+
+#[test]
+fn keygen_keys_sign_for_palisade_and_the_reference() {
+    let t = tempfile::tempdir().unwrap();
+    let m = make_model(t.path());
+    for curve in ["p256", "p384"] {
+        let (key, public) = (
+            t.path().join(format!("{curve}.pem")),
+            t.path().join(format!("{curve}.pub")),
+        );
+        palisade()
+            .args(["model", "keygen", "--curve", curve, "--key"])
+            .arg(&key)
+            .arg("--public-key")
+            .arg(&public)
+            .assert()
+            .success()
+            .stdout(predicates::str::contains(format!("{}", key.display())));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "private key mode {mode:o}");
+        }
+        // Never overwritten.
+        palisade()
+            .args(["model", "keygen", "--key"])
+            .arg(&key)
+            .arg("--public-key")
+            .arg(t.path().join("other.pub"))
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("must not exist yet"));
+        assert!(!t.path().join("other.pub").exists(), "orphan public key");
+        let sig = t.path().join(format!("{curve}.sig"));
+        palisade()
+            .args(["model", "sign"])
+            .arg(&m)
+            .arg("--key")
+            .arg(&key)
+            .arg("--signature")
+            .arg(&sig)
+            .assert()
+            .success();
+        verify_with_palisade(&m, &sig, &public).success();
+        if let Some(py) = python() {
+            let text = run_ok(
+                Proc::new(reference_cli(&py))
+                    .args(["verify", "key"])
+                    .arg(&m)
+                    .arg("--signature")
+                    .arg(&sig)
+                    .arg("--public_key")
+                    .arg(&public),
+            );
+            assert!(text.contains("Verification succeeded"), "{text}");
+        }
+    }
+}

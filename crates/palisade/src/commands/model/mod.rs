@@ -3,6 +3,7 @@
 pub(crate) mod bom;
 pub(crate) mod encrypt;
 pub(crate) mod hash;
+pub(crate) mod keygen;
 pub(crate) mod scan;
 pub(crate) mod sign;
 pub(crate) mod verify;
@@ -15,6 +16,7 @@ use clap::Subcommand;
   palisade model hash ./my-model
   palisade model hash ./my-model --method shards --hash blake3 --format json
   palisade model scan ./my-model
+  palisade model keygen --key key.pem --public-key key.pub
   palisade model sign ./my-model --key key.pem --signature my-model.sig
   palisade model verify ./my-model --signature my-model.sig --public-key key.pub
   palisade model bom ./my-model --signature my-model.sig > my-model.cdx.json
@@ -31,6 +33,8 @@ enum Verb {
     /// Scan model files for code execution (pickle globals, Keras Lambda
     /// layers, template injection) and malformed structure.
     Scan(scan::Args),
+    /// Create an ECDSA key pair for `sign` (private key mode 0600, never overwritten).
+    Keygen(keygen::Args),
     /// Sign a model (OpenSSF model-signing v1.0 Sigstore bundle) with a key or certificate.
     Sign(sign::Args),
     /// Verify a model against its signature, file by file.
@@ -47,6 +51,7 @@ pub(crate) fn run(args: &Args) -> Result<u8> {
     match &args.verb {
         Verb::Hash(a) => hash::run(a),
         Verb::Scan(a) => scan::run(a),
+        Verb::Keygen(a) => keygen::run(a),
         Verb::Sign(a) => sign::run(a),
         Verb::Verify(a) => verify::run(a),
         Verb::Bom(a) => bom::run(a),
