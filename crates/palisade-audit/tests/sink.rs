@@ -5,12 +5,18 @@
 //! record carries its idempotency key).
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod support;
+
 use palisade_audit::sink::{Forwarder, ForwarderOptions, SinkRecord, open};
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
-use std::net::{TcpListener, TcpStream};
+use std::io::BufReader;
+use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use support::receivers::{
+    HttpReceiver, Seen, SyslogReceiver, assert_complete_in_order, delivery_id, frames, free_port,
+    wait_until,
+};
 
 fn finding(i: usize) -> SinkRecord {
     SinkRecord::Finding(json!({
@@ -22,104 +28,6 @@ fn finding(i: usize) -> SinkRecord {
         "event": {"auditID": format!("a-{i}"), "stage": "ResponseComplete", "verb": "create", "requestURI": "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
                   "user": "alice", "groups": ["system:authenticated"], "sourceIPs": ["203.0.113.7"], "userAgent": "kubectl/v1.31.2", "responseCode": 201, "time": "2026-11-30T10:00:00.125256Z"}
     }))
-}
-
-fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let t = Instant::now();
-    while !f() {
-        assert!(t.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Reads RFC 6587 octet-counted frames.
-fn frames(r: &mut impl BufRead, out: &Mutex<Vec<String>>) {
-    loop {
-        let mut len = Vec::new();
-        if r.read_until(b' ', &mut len).unwrap_or(0) == 0 {
-            return;
-        }
-        let Ok(n) = std::str::from_utf8(&len[..len.len() - 1])
-            .unwrap_or("x")
-            .parse::<usize>()
-        else {
-            return;
-        };
-        let mut msg = vec![0u8; n];
-        if r.read_exact(&mut msg).is_err() {
-            return;
-        }
-        out.lock().unwrap().push(String::from_utf8(msg).unwrap());
-    }
-}
-
-/// A TCP syslog receiver that can be stopped (listener and connections closed).
-struct SyslogReceiver {
-    stop: Arc<std::sync::atomic::AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl SyslogReceiver {
-    fn start(port: u16, got: Arc<Mutex<Vec<String>>>) -> SyslogReceiver {
-        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let s = stop.clone();
-        let thread = std::thread::spawn(move || {
-            let mut conns: Vec<TcpStream> = Vec::new();
-            let mut readers = Vec::new();
-            while !s.load(std::sync::atomic::Ordering::SeqCst) {
-                if let Ok((c, _)) = listener.accept() {
-                    c.set_nonblocking(false).unwrap();
-                    conns.push(c.try_clone().unwrap());
-                    let got = got.clone();
-                    readers.push(std::thread::spawn(move || {
-                        frames(&mut BufReader::new(c), &got);
-                    }));
-                }
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            for c in conns {
-                let _ = c.shutdown(std::net::Shutdown::Both);
-            }
-            for r in readers {
-                let _ = r.join();
-            }
-        });
-        SyslogReceiver {
-            stop,
-            thread: Some(thread),
-        }
-    }
-    fn stop(mut self) {
-        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
-        self.thread.take().unwrap().join().unwrap();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn delivery_id(msg: &str) -> u64 {
-    let at = msg.find("deliveryId=\"").unwrap() + 12;
-    let id = &msg[at..at + msg[at..].find('"').unwrap()];
-    id.rsplit(':').next().unwrap().parse().unwrap()
-}
-
-/// Deduplicates by key, keeping first arrival, and checks the order.
-fn assert_complete_in_order(ids: &[u64], n: u64) {
-    let mut seen = std::collections::HashSet::new();
-    let firsts: Vec<u64> = ids.iter().copied().filter(|i| seen.insert(*i)).collect();
-    assert_eq!(
-        firsts,
-        (0..n).collect::<Vec<_>>(),
-        "lost or reordered: {ids:?}"
-    );
 }
 
 fn opts() -> ForwarderOptions {
@@ -334,64 +242,6 @@ fn syslog_tls_delivers_to_a_tls_listener() {
     );
 }
 
-/// An HTTP receiver (hyper on its own runtime) that records requests; it can be stopped.
-struct HttpReceiver {
-    rt: tokio::runtime::Runtime,
-    task: tokio::task::JoinHandle<()>,
-}
-
-type Seen = Arc<Mutex<Vec<(hyper::HeaderMap, Vec<u8>)>>>;
-
-impl HttpReceiver {
-    fn start(port: u16, seen: Seen) -> HttpReceiver {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let listener = rt
-            .block_on(tokio::net::TcpListener::bind(("127.0.0.1", port)))
-            .unwrap();
-        let task = rt.spawn(async move {
-            loop {
-                let Ok((s, _)) = listener.accept().await else {
-                    return;
-                };
-                let seen = seen.clone();
-                tokio::spawn(async move {
-                    let svc = hyper::service::service_fn(
-                        move |req: hyper::Request<hyper::body::Incoming>| {
-                            let seen = seen.clone();
-                            async move {
-                                let headers = req.headers().clone();
-                                let body = http_body_util::BodyExt::collect(req.into_body())
-                                    .await
-                                    .unwrap()
-                                    .to_bytes()
-                                    .to_vec();
-                                seen.lock().unwrap().push((headers, body));
-                                Ok::<_, std::convert::Infallible>(hyper::Response::new(
-                                    http_body_util::Full::new(hyper::body::Bytes::from_static(
-                                        b"{\"text\":\"Success\",\"code\":0}",
-                                    )),
-                                ))
-                            }
-                        },
-                    );
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(hyper_util::rt::TokioIo::new(s), svc)
-                        .await;
-                });
-            }
-        });
-        HttpReceiver { rt, task }
-    }
-    fn stop(self) {
-        self.task.abort();
-        self.rt.shutdown_timeout(Duration::from_secs(2));
-    }
-}
-
 #[test]
 fn webhook_ocsf_survives_a_receiver_restart() {
     let port = free_port();
@@ -527,4 +377,73 @@ fn bad_addresses_are_refused() {
     assert!(open("syslog+tcp://nohost").is_err());
     assert!(open("file:/tmp/x?colour=red").is_err());
     assert!(open("splunk-hec+https://h:8088?token-env=PALISADE_SURELY_UNSET_VAR").is_err());
+}
+
+#[test]
+fn tlog_sink_appends_durably_and_the_log_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let tlog = dir.path().join("audit");
+    let addr = format!("tlog:{}?format=ocsf", tlog.display());
+    let fwd = Forwarder::start(&dir.path().join("spool"), open(&addr).unwrap(), opts()).unwrap();
+    let recs: Vec<SinkRecord> = (0..20).map(finding).collect();
+    assert_eq!(fwd.send_all(&recs).unwrap(), Some(19));
+    assert_eq!(fwd.spooled(), 20);
+    assert!(
+        fwd.flush(Duration::from_secs(30), 20),
+        "{:?}",
+        fwd.failures()
+    );
+    fwd.stop();
+    let log = palisade_audit::log::Log::open_read(&tlog).unwrap();
+    assert_eq!(log.len(), 20);
+    for i in 0..20 {
+        let v: Value = serde_json::from_slice(&log.entry(i).unwrap()).unwrap();
+        assert_eq!(v["class_uid"], 2004);
+        assert!(
+            v["metadata"]["uid"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!(":{i}"))
+        );
+    }
+    let report =
+        palisade_audit::log::verify(&tlog, &palisade_audit::log::VerifyOptions::default()).unwrap();
+    assert!(report.ok(), "{report:?}");
+
+    // A batch delivered again (the cursor move lost in a crash) is not
+    // appended twice: the sink skips the delivery IDs at the log's tail.
+    let mut sink = open(&addr).unwrap();
+    let again: Vec<(String, SinkRecord)> = (0..20)
+        .map(|i| {
+            let v: Value = serde_json::from_slice(&log.entry(i).unwrap()).unwrap();
+            (
+                v["metadata"]["uid"].as_str().unwrap().to_owned(),
+                finding(i as usize),
+            )
+        })
+        .collect();
+    let batch: Vec<palisade_audit::sink::Delivery<'_>> = again
+        .iter()
+        .map(|(id, record)| palisade_audit::sink::Delivery { id, record })
+        .collect();
+    sink.send(&batch[15..]).unwrap();
+    let new = finding(99);
+    sink.send(&[palisade_audit::sink::Delivery {
+        id: "other:0",
+        record: &new,
+    }])
+    .unwrap();
+    // Another writer holds the lock while this sink is open: its batches fail (and are retried).
+    let mut second = open(&addr).unwrap();
+    assert!(
+        second
+            .send(&[palisade_audit::sink::Delivery {
+                id: "other:1",
+                record: &new
+            }])
+            .is_err()
+    );
+    drop(sink);
+    let log = palisade_audit::log::Log::open_read(&tlog).unwrap();
+    assert_eq!(log.len(), 21);
 }

@@ -350,6 +350,15 @@ pub struct GatewayConfig {
     pub audit: AuditTarget,
     /// Whether audit records carry the prompt text.
     pub audit_prompts: bool,
+    /// SIEM sinks (`audit.sinks`, `palisade_audit::sink` addresses, checked
+    /// at load; `file:` and `tlog:` paths resolved against the config folder).
+    pub audit_sinks: Vec<String>,
+    /// Spool folder of the sinks (`audit.spool`; one subfolder per sink).
+    pub audit_spool: PathBuf,
+    /// Records buffered in memory between the requests and the spool
+    /// writer (`audit.sinkQueue`); when full, records for the sinks are
+    /// dropped and counted, requests are never held up.
+    pub audit_sink_queue: usize,
     /// Anomaly detection.
     pub anomaly: AnomalyConfig,
     /// Time allowed for in-flight requests on shutdown.
@@ -572,6 +581,9 @@ impl GatewayConfig {
             fail_open: false,
             audit: AuditTarget::Stderr,
             audit_prompts: false,
+            audit_sinks: Vec::new(),
+            audit_spool: default_spool(),
+            audit_sink_queue: 65_536,
             anomaly: AnomalyConfig::default(),
             drain_timeout: Duration::from_secs(30),
         };
@@ -1158,7 +1170,16 @@ fn parse_store(cx: &Cx<'_>, v: &Node, cfg: &mut GatewayConfig) -> Result<(), Con
     Ok(())
 }
 
+/// The sinks' spool when `audit.spool` is not set: `palisade-gateway-spool`
+/// in the temporary folder (`$TMPDIR`, else `/tmp`). Temporary folders may be
+/// emptied on reboot, losing what was not delivered yet: production
+/// configurations set `audit.spool` to a persistent volume.
+pub fn default_spool() -> PathBuf {
+    std::env::temp_dir().join("palisade-gateway-spool")
+}
+
 fn parse_audit(cx: &Cx<'_>, v: &Node, cfg: &mut GatewayConfig) -> Result<(), ConfigError> {
+    const K: &[&str] = &["path", "logPrompts", "sinks", "spool", "sinkQueue"];
     for e in cx.map(v, "audit")? {
         let n = &e.value;
         match e.key.as_str() {
@@ -1171,10 +1192,56 @@ fn parse_audit(cx: &Cx<'_>, v: &Node, cfg: &mut GatewayConfig) -> Result<(), Con
                 };
             }
             "logPrompts" => cfg.audit_prompts = cx.bool(n, "audit.logPrompts")?,
-            _ => return Err(cx.unknown(e, "audit", &["path", "logPrompts"])),
+            "sinks" => {
+                let items = match &n.value {
+                    Value::Scalar(_) => std::slice::from_ref(n),
+                    _ => cx.seq(n, "audit.sinks")?,
+                };
+                cfg.audit_sinks.clear();
+                for (i, item) in items.iter().enumerate() {
+                    let what = format!("audit.sinks[{i}]");
+                    let addr = sink_address(cx, &cx.str(item, &what)?);
+                    palisade_audit::sink::check(&addr, &|k| cx.env.var(k))
+                        .map_err(|e| cx.err(item.pos, format!("{what}: {e}")))?;
+                    if cfg.audit_sinks.contains(&addr) {
+                        return Err(cx.err(item.pos, format!("{what}: {addr:?} is listed twice")));
+                    }
+                    cfg.audit_sinks.push(addr);
+                }
+            }
+            "spool" => cfg.audit_spool = cx.path(n, "audit.spool")?,
+            "sinkQueue" => {
+                let q = cx.uint(n, "audit.sinkQueue")?;
+                if q == 0 || q > 1 << 24 {
+                    return Err(cx.err(n.pos, "audit.sinkQueue must be between 1 and 16777216"));
+                }
+                cfg.audit_sink_queue = usize::try_from(q).unwrap_or(1 << 24);
+            }
+            _ => return Err(cx.unknown(e, "audit", K)),
         }
     }
     Ok(())
+}
+
+/// A sink address with a relative `file:` or `tlog:` path resolved against
+/// the configuration's folder, like every other path in it.
+fn sink_address(cx: &Cx<'_>, addr: &str) -> String {
+    for scheme in ["file:", "tlog:"] {
+        if let Some(rest) = addr.strip_prefix(scheme) {
+            let (path, query) = rest
+                .split_once('?')
+                .map_or((rest, None), |(p, q)| (p, Some(q)));
+            if path.is_empty() || Path::new(path).is_absolute() {
+                return addr.to_owned();
+            }
+            let full = cx.base.join(path);
+            return match query {
+                Some(q) => format!("{scheme}{}?{q}", full.display()),
+                None => format!("{scheme}{}", full.display()),
+            };
+        }
+    }
+    addr.to_owned()
 }
 
 fn parse_anomaly(cx: &Cx<'_>, v: &Node) -> Result<AnomalyConfig, ConfigError> {

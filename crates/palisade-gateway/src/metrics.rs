@@ -44,6 +44,16 @@ pub struct Metrics {
     pub redactions: Family<Labels, Counter>,
     /// Token-rate anomalies by tenant.
     pub anomalies: Family<Labels, Counter>,
+    /// Audit records not handed to the SIEM sinks (queue full).
+    pub audit_sink_dropped: Counter,
+    /// Records synced into a SIEM sink's spool, by sink.
+    pub audit_sink_spooled: Family<Labels, Counter>,
+    /// Records a SIEM sink's spool could not take, by sink.
+    pub audit_sink_spool_errors: Family<Labels, Counter>,
+    /// Failed delivery attempts (retried), by sink.
+    pub audit_sink_delivery_failures: Family<Labels, Counter>,
+    /// Records spooled and not yet delivered, by sink.
+    pub audit_sink_backlog: Family<Labels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -68,6 +78,11 @@ impl Metrics {
             store_errors: Counter::default(),
             redactions: Family::default(),
             anomalies: Family::default(),
+            audit_sink_dropped: Counter::default(),
+            audit_sink_spooled: Family::default(),
+            audit_sink_spool_errors: Family::default(),
+            audit_sink_delivery_failures: Family::default(),
+            audit_sink_backlog: Family::default(),
             registry: Registry::default(),
         };
         registry.register("requests", "Requests handled", m.requests.clone());
@@ -109,6 +124,31 @@ impl Metrics {
             m.redactions.clone(),
         );
         registry.register("anomalies", "Token-rate anomalies", m.anomalies.clone());
+        registry.register(
+            "audit_sink_dropped",
+            "Audit records not handed to the SIEM sinks because their queue was full",
+            m.audit_sink_dropped.clone(),
+        );
+        registry.register(
+            "audit_sink_spooled",
+            "Records synced into a SIEM sink's spool",
+            m.audit_sink_spooled.clone(),
+        );
+        registry.register(
+            "audit_sink_spool_errors",
+            "Records a SIEM sink's spool could not take",
+            m.audit_sink_spool_errors.clone(),
+        );
+        registry.register(
+            "audit_sink_delivery_failures",
+            "Failed SIEM delivery attempts (retried)",
+            m.audit_sink_delivery_failures.clone(),
+        );
+        registry.register(
+            "audit_sink_backlog",
+            "Records spooled and not yet delivered",
+            m.audit_sink_backlog.clone(),
+        );
         Metrics { registry, ..m }
     }
 

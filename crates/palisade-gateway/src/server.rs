@@ -3,7 +3,7 @@
 //! streams finish, and configuration reload that swaps the runtime without
 //! touching open connections.
 
-use crate::audit::{AuditSink, JsonLinesSink, NullSink};
+use crate::audit::{AuditSink, JsonLinesSink, NullSink, SiemAuditSink};
 use crate::config::{AuditTarget, Env, GatewayConfig, StoreConfig, TlsConfig};
 use crate::hooks::ProxyHooks;
 use crate::proxy::{AppState, BuildError, Runtime, Shared, app};
@@ -76,8 +76,25 @@ pub fn build_store(cfg: &GatewayConfig) -> Result<Arc<dyn Store>, ServerError> {
     })
 }
 
-/// Builds the audit sink named by the configuration.
+/// Builds the audit sink named by the configuration: the local one
+/// (`audit.path`), and the SIEM sinks (`audit.sinks`) behind it.
 pub fn build_audit(cfg: &GatewayConfig) -> Result<Arc<dyn AuditSink>, ServerError> {
+    let local = build_local_audit(cfg)?;
+    if cfg.audit_sinks.is_empty() {
+        return Ok(local);
+    }
+    let siem = SiemAuditSink::start(
+        local,
+        &cfg.audit_sinks,
+        &cfg.audit_spool,
+        cfg.audit_sink_queue,
+        cfg.audit_prompts,
+    )
+    .map_err(|e| ServerError::Io(e.to_string()))?;
+    Ok(Arc::new(siem))
+}
+
+fn build_local_audit(cfg: &GatewayConfig) -> Result<Arc<dyn AuditSink>, ServerError> {
     Ok(match &cfg.audit {
         AuditTarget::Off => Arc::new(NullSink),
         AuditTarget::Stderr => Arc::new(JsonLinesSink::stderr()),
@@ -113,6 +130,7 @@ impl Gateway {
         let anomaly = crate::anomaly::AnomalyTracker::new(cfg.anomaly);
         let runtime = Runtime::new(cfg)?;
         let shared = Shared::new(store, audit, hooks, anomaly);
+        shared.audit.attach(&shared.metrics);
         Ok(Gateway {
             state: AppState::new(runtime, shared),
             tls,
@@ -125,7 +143,11 @@ impl Gateway {
     pub fn reload(&self, path: &Path, env: &dyn Env) -> Result<(), ServerError> {
         let cfg = GatewayConfig::load(path, env)?;
         let old = self.state.runtime();
-        if cfg.listen != old.cfg.listen || cfg.store != old.cfg.store || cfg.audit != old.cfg.audit
+        if cfg.listen != old.cfg.listen
+            || cfg.store != old.cfg.store
+            || cfg.audit != old.cfg.audit
+            || cfg.audit_sinks != old.cfg.audit_sinks
+            || cfg.audit_spool != old.cfg.audit_spool
         {
             tracing::warn!("listen, store and audit changes take effect on restart only");
         }
@@ -214,6 +236,8 @@ impl Gateway {
             tracing::warn!("drain timeout: closing the connections still open");
         }
         self.state.runtime().stop_health_checks();
+        // What the SIEM sinks have queued goes to their spools.
+        self.state.shared().audit.close();
         Ok(())
     }
 }

@@ -52,6 +52,11 @@ pub(crate) fn line(record: &super::SinkRecord, id: &str) -> String {
             if let Some(e) = f.get("event") {
                 push_event(&mut x, e);
             }
+            if let Some(r) = f.get("request") {
+                x.push(("suser", s(r, "/tenant").to_owned()));
+                x.push(("act", s(r, "/endpoint").to_owned()));
+                x.push(("externalId", s(r, "/request_id").to_owned()));
+            }
             (
                 s(f, "/rule").to_owned(),
                 s(f, "/title").to_owned(),
@@ -76,6 +81,40 @@ pub(crate) fn line(record: &super::SinkRecord, id: &str) -> String {
                 "k8s-audit".to_owned(),
                 "Kubernetes API request".to_owned(),
                 1,
+            )
+        }
+        super::SinkRecord::GatewayRequest(r) => {
+            x.push((
+                "rt",
+                super::millis(r.get("time").and_then(Value::as_str)).to_string(),
+            ));
+            x.push(("suser", s(r, "/tenant").to_owned()));
+            x.push(("act", s(r, "/endpoint").to_owned()));
+            x.push(("outcome", s(r, "/decision").to_owned()));
+            x.push(("externalId", s(r, "/request_id").to_owned()));
+            x.push(("msg", s(r, "/message").to_owned()));
+            x.push(("cs1Label", "model".into()));
+            x.push(("cs1", s(r, "/model").to_owned()));
+            let rules: Vec<&str> = r
+                .get("rules")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            x.push(("cs2Label", "rules".into()));
+            x.push(("cs2", rules.join(",")));
+            if let Some(c) = r.get("status").and_then(Value::as_u64) {
+                x.push(("cn1Label", "status".into()));
+                x.push(("cn1", c.to_string()));
+            }
+            if let Some(p) = r.get("prompt").and_then(Value::as_str) {
+                x.push(("cs4Label", "prompt".into()));
+                x.push(("cs4", p.to_owned()));
+            }
+            let deny = s(r, "/decision") == "deny";
+            (
+                format!("gateway-{}", s(r, "/decision")),
+                "Inference API request".to_owned(),
+                if deny { 3 } else { 1 },
             )
         }
     };

@@ -31,6 +31,7 @@ impl Default for ForwarderOptions {
 #[derive(Debug, Default)]
 struct Shared {
     stop: AtomicBool,
+    spooled: AtomicU64,
     delivered: AtomicU64,
     failures: AtomicU64,
     last_error: Mutex<Option<String>>,
@@ -81,6 +82,7 @@ impl Forwarder {
         let writer = AuditWriter::open(spool.join("log"), WriterOptions::default())?;
         let shared = Arc::new(Shared::default());
         shared.delivered.store(read_cursor(spool), Ordering::SeqCst);
+        shared.spooled.store(writer.start_size(), Ordering::SeqCst);
         let describe = sink.describe();
         let (sh, dir) = (shared.clone(), spool.to_owned());
         let thread = std::thread::Builder::new()
@@ -108,8 +110,47 @@ impl Forwarder {
             .as_ref()
             .ok_or_else(|| SinkError::Config("forwarder closed".into()))?;
         let i = crate::log::Sink::append(w, &bytes)?;
+        self.shared.spooled.fetch_max(i + 1, Ordering::SeqCst);
         self.shared.wake.1.notify_all();
         Ok(i)
+    }
+
+    /// Appends `records` to the spool in order, sharing one group commit;
+    /// returns the index of the last one once all are on disk (`None` for
+    /// an empty slice). On an error some of the records may be spooled.
+    pub fn send_all(&self, records: &[SinkRecord]) -> Result<Option<LeafIndex>, SinkError> {
+        let w = self
+            .writer
+            .as_ref()
+            .ok_or_else(|| SinkError::Config("forwarder closed".into()))?;
+        let mut tickets = Vec::with_capacity(records.len());
+        for r in records {
+            let bytes = serde_json::to_vec(r).map_err(|e| SinkError::Transport(e.to_string()))?;
+            tickets.push(w.submit(bytes));
+        }
+        let mut last = None;
+        let mut failed = None;
+        for t in tickets {
+            match t.wait() {
+                Ok(i) => {
+                    self.shared.spooled.fetch_max(i + 1, Ordering::SeqCst);
+                    last = Some(i);
+                }
+                Err(e) => {
+                    failed.get_or_insert(e);
+                }
+            }
+        }
+        self.shared.wake.1.notify_all();
+        match failed {
+            None => Ok(last),
+            Some(e) => Err(e.into()),
+        }
+    }
+
+    /// Records in the spool (delivered or not).
+    pub fn spooled(&self) -> u64 {
+        self.shared.spooled.load(Ordering::SeqCst)
     }
 
     /// Records delivered so far (the cursor).

@@ -7,8 +7,11 @@ use std::time::Duration;
 
 /// A blocking HTTP(S) client: hyper's client on a private current-thread
 /// runtime (the delivery thread is synchronous), TLS by rustls with ring.
+/// The runtime is made on the first request, on the delivery thread: a sink
+/// built and dropped to check an address (configuration load, possibly in
+/// an async context) never makes or drops one.
 pub(crate) struct Client {
-    rt: tokio::runtime::Runtime,
+    rt: std::sync::OnceLock<tokio::runtime::Runtime>,
     client: hyper_util::client::legacy::Client<
         hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
         http_body_util::Full<hyper::body::Bytes>,
@@ -27,13 +30,25 @@ fn client(ca: Option<&std::path::Path>) -> Result<Client, SinkError> {
         .https_or_http()
         .enable_http1()
         .build();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| SinkError::Config(e.to_string()))?;
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
         .build(https);
-    Ok(Client { rt, client })
+    Ok(Client {
+        rt: std::sync::OnceLock::new(),
+        client,
+    })
+}
+
+impl Client {
+    fn runtime(&self) -> Result<&tokio::runtime::Runtime, SinkError> {
+        if let Some(rt) = self.rt.get() {
+            return Ok(rt);
+        }
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| SinkError::Transport(e.to_string()))?;
+        Ok(self.rt.get_or_init(|| rt))
+    }
 }
 
 fn post(c: &Client, url: &str, headers: &[(&str, String)], body: Vec<u8>) -> Result<(), SinkError> {
@@ -45,7 +60,7 @@ fn post(c: &Client, url: &str, headers: &[(&str, String)], body: Vec<u8>) -> Res
     let req = req
         .body(http_body_util::Full::new(hyper::body::Bytes::from(body)))
         .map_err(|e| t(e.to_string()))?;
-    c.rt.block_on(async {
+    c.runtime()?.block_on(async {
         let resp = tokio::time::timeout(Duration::from_secs(15), c.client.request(req))
             .await
             .map_err(|_| t("timed out".into()))?
@@ -103,8 +118,13 @@ impl SiemSink for HecSink {
         let mut body = Vec::new();
         for d in batch {
             let (sourcetype, time) = match d.record {
-                SinkRecord::Finding(f) => ("palisade:finding", f.pointer("/event/time")),
+                SinkRecord::Finding(f) => (
+                    "palisade:finding",
+                    f.pointer("/event/time")
+                        .or_else(|| f.pointer("/request/time")),
+                ),
                 SinkRecord::AuditEvent(e) => ("palisade:k8s-audit", e.get("time")),
+                SinkRecord::GatewayRequest(r) => ("palisade:gateway", r.get("time")),
             };
             #[allow(clippy::cast_precision_loss)]
             let secs = super::millis(time.and_then(Value::as_str)) as f64 / 1000.0;
@@ -178,10 +198,7 @@ impl SiemSink for WebhookSink {
         let items: Vec<Value> = batch
             .iter()
             .map(|d| {
-                let kind = match d.record {
-                    SinkRecord::Finding(_) => "finding",
-                    SinkRecord::AuditEvent(_) => "audit-event",
-                };
+                let kind = d.record.kind();
                 json!({ "id": d.id, "type": kind, "data": payload(d, self.format) })
             })
             .collect();

@@ -12,16 +12,22 @@
 //! after a crash or a failure the destination did not report (at least
 //! once). Every record carries an idempotency key, `<spool id>:<index>`,
 //! stable across retries and restarts, so the destination can drop repeats.
+//!
+//! A sink can also be a tamper-evident log of this crate (`tlog:DIR`,
+//! [`TlogSink`]): records are appended with the log's own group-committing
+//! writer and a batch counts as delivered only once it is on disk.
 
 mod cef;
 mod forward;
 mod http;
 pub mod ocsf;
 mod syslog;
+mod tlog;
 
 pub use forward::{Forwarder, ForwarderOptions};
 pub use http::{HecSink, WebhookSink};
 pub use syslog::SyslogSink;
+pub use tlog::TlogSink;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -36,6 +42,22 @@ pub enum SinkRecord {
     Finding(Value),
     /// A raw Kubernetes audit event, summarised ([`crate::detect::EventInfo`] JSON).
     AuditEvent(Value),
+    /// One decision of the inference gateway (its audit record JSON:
+    /// `request_id`, `tenant`, `model`, `endpoint`, `decision`, `status`,
+    /// `rules`, token counts, `message`, and `prompt` only when the gateway
+    /// logs prompts). OCSF: API Activity (6003).
+    GatewayRequest(Value),
+}
+
+impl SinkRecord {
+    /// The record's kind as written in `recordType` / webhook `type`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SinkRecord::Finding(_) => "finding",
+            SinkRecord::AuditEvent(_) => "audit-event",
+            SinkRecord::GatewayRequest(_) => "gateway-request",
+        }
+    }
 }
 
 /// One record with its idempotency key.
@@ -85,12 +107,13 @@ pub fn payload(d: &Delivery<'_>, format: PayloadFormat) -> Value {
         PayloadFormat::Ocsf => match d.record {
             SinkRecord::Finding(f) => ocsf::detection_finding(f, d.id),
             SinkRecord::AuditEvent(e) => ocsf::api_activity(e, d.id),
+            SinkRecord::GatewayRequest(r) => ocsf::gateway_activity(r, d.id),
         },
         PayloadFormat::Native => {
-            let (kind, data) = match d.record {
-                SinkRecord::Finding(v) => ("finding", v),
-                SinkRecord::AuditEvent(v) => ("audit-event", v),
-            };
+            let kind = d.record.kind();
+            let (SinkRecord::Finding(data)
+            | SinkRecord::AuditEvent(data)
+            | SinkRecord::GatewayRequest(data)) = d.record;
             let mut v = data.clone();
             if let Value::Object(m) = &mut v {
                 m.insert("deliveryId".into(), Value::String(d.id.to_owned()));
@@ -146,9 +169,37 @@ impl SiemSink for FileSink {
 /// | `syslog+tls://HOST:PORT[?ca=FILE&sni=NAME]` | the same over TLS (RFC 5425) |
 /// | `splunk-hec+https://HOST:PORT[?token-env=VAR&ca=FILE&index=I&format=ocsf]` | Splunk HTTP Event Collector (`/services/collector/event`); token from `$VAR` (default `SPLUNK_HEC_TOKEN`) |
 /// | `webhook+https://HOST[:PORT]/PATH[?ca=FILE&format=ocsf&token-env=VAR]` | JSON POSTs with an `Idempotency-Key` header |
+/// | `tlog:DIR[?format=ocsf]` | appended to the tamper-evident log in DIR (the `palisade audit` format), acknowledged after the group commit |
 ///
-/// `http` instead of `https` is accepted for local receivers.
+/// `http` instead of `https` is accepted for local receivers. Tokens are
+/// read from the process environment.
 pub fn open(address: &str) -> Result<Box<dyn SiemSink>, SinkError> {
+    open_with(address, &|k| std::env::var(k).ok())
+}
+
+/// Checks an address without keeping the sink (configuration validation):
+/// the same errors as [`open`], with tokens looked up by `env`.
+pub fn check(address: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<(), SinkError> {
+    open_with(address, env).map(drop)
+}
+
+/// The spool folder of one destination under `base`: named by a hash of
+/// its address, so each sink keeps its own spool and cursor across runs.
+pub fn spool_dir(base: &std::path::Path, address: &str) -> PathBuf {
+    let name = palisade_core::finding::fingerprint(
+        "sink",
+        &palisade_core::ResourceRef::default(),
+        address,
+        "",
+    );
+    base.join(&name[..16])
+}
+
+/// [`open`], with environment variables (tokens) looked up by `env`.
+pub fn open_with(
+    address: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Box<dyn SiemSink>, SinkError> {
     let (base, query) = address.split_once('?').unwrap_or((address, ""));
     let params: Vec<(&str, &str)> = query
         .split('&')
@@ -179,6 +230,21 @@ pub fn open(address: &str) -> Result<Box<dyn SiemSink>, SinkError> {
         }
         return Ok(Box::new(FileSink::new(PathBuf::from(path), format)));
     }
+    if let Some(path) = base.strip_prefix("tlog:") {
+        if path.is_empty() {
+            return Err(SinkError::Config("tlog: needs a folder".into()));
+        }
+        if ca.is_some()
+            || param("sni").is_some()
+            || param("token-env").is_some()
+            || param("index").is_some()
+        {
+            return Err(SinkError::Config(format!(
+                "{address:?}: tlog: takes only ?format="
+            )));
+        }
+        return Ok(Box::new(TlogSink::new(PathBuf::from(path), format)));
+    }
     let (scheme, rest) = base.split_once("://").ok_or_else(|| {
         SinkError::Config(format!("{address:?} is not a sink address (see --help)"))
     })?;
@@ -191,7 +257,7 @@ pub fn open(address: &str) -> Result<Box<dyn SiemSink>, SinkError> {
         )?)),
         "splunk-hec+https" | "splunk-hec+http" => {
             let var = param("token-env").unwrap_or("SPLUNK_HEC_TOKEN");
-            let token = std::env::var(var).map_err(|_| {
+            let token = env(var).ok_or_else(|| {
                 SinkError::Config(format!(
                     "the Splunk HEC token is read from ${var}, which is not set"
                 ))
@@ -208,10 +274,9 @@ pub fn open(address: &str) -> Result<Box<dyn SiemSink>, SinkError> {
         "webhook+https" | "webhook+http" => {
             let url = format!("{}://{rest}", &scheme["webhook+".len()..]);
             let token = match param("token-env") {
-                Some(var) => Some(
-                    std::env::var(var)
-                        .map_err(|_| SinkError::Config(format!("${var} is not set")))?,
-                ),
+                Some(var) => {
+                    Some(env(var).ok_or_else(|| SinkError::Config(format!("${var} is not set")))?)
+                }
                 None => None,
             };
             Ok(Box::new(WebhookSink::new(
@@ -222,7 +287,7 @@ pub fn open(address: &str) -> Result<Box<dyn SiemSink>, SinkError> {
             )?))
         }
         s => Err(SinkError::Config(format!(
-            "unknown sink scheme {s:?} (file:, syslog+tcp, syslog+tls, splunk-hec+https, webhook+https)"
+            "unknown sink scheme {s:?} (file:, tlog:, syslog+tcp, syslog+tls, splunk-hec+https, webhook+https)"
         ))),
     }
 }

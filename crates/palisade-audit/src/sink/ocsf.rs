@@ -1,5 +1,6 @@
 //! OCSF 1.3 documents: Detection Finding (class 2004) for findings and API
-//! Activity (class 6003) for raw Kubernetes audit events. Attribute names
+//! Activity (class 6003) for raw Kubernetes audit events and for the
+//! inference gateway's decisions. Attribute names
 //! are the OCSF schema's (`ocsf-schema/events/findings/detection_finding.json`,
 //! `events/application/api_activity.json` and the objects they use).
 
@@ -102,6 +103,18 @@ pub fn detection_finding(f: &Value, uid: &str) -> Value {
             .map(|t| json!({ "technique": { "uid": t } }))
             .collect();
     }
+    if let Some(r) = f.get("request") {
+        // A gateway finding: the request that triggered it.
+        let a = gateway_actor(r);
+        doc["actor"] = a.clone();
+        doc["evidences"] = json!([{
+            "api": gateway_api(r),
+            "actor": a,
+        }]);
+        if let Some(t) = r.get("time").and_then(Value::as_str) {
+            doc["time"] = json!(super::millis(Some(t)));
+        }
+    }
     if let Some(e) = event {
         doc["actor"] = actor(e);
         if let Some(ip) = s(e, "/sourceIPs/0") {
@@ -165,6 +178,88 @@ pub fn api_activity(e: &Value, uid: &str) -> Value {
             r["namespace"] = json!(ns);
         }
         doc["resources"] = json!([r]);
+    }
+    doc
+}
+
+fn gateway_actor(r: &Value) -> Value {
+    let tenant = s(r, "/tenant").unwrap_or("-");
+    json!({ "user": { "name": tenant, "uid": tenant, "type": "Other", "type_id": 99 } })
+}
+
+fn gateway_api(r: &Value) -> Value {
+    let mut api = json!({
+        "operation": s(r, "/endpoint").unwrap_or(""),
+        "request": { "uid": s(r, "/request_id").unwrap_or("") },
+        "service": { "name": "palisade-gateway" },
+    });
+    if let Some(c) = r.get("status").and_then(Value::as_u64) {
+        api["response"] = json!({ "code": c });
+        if let Some(m) = s(r, "/message") {
+            api["response"]["message"] = json!(m);
+        }
+    }
+    api
+}
+
+/// OCSF API Activity `activity_id` and caption for a gateway endpoint: the
+/// OpenAI routes create an object (a completion, an embedding, a response:
+/// OpenAI's reference calls them "Create ..."), `models` reads.
+pub fn gateway_activity_id(endpoint: &str) -> (u8, &'static str) {
+    match endpoint {
+        "chat" | "completions" | "embeddings" | "responses" => (1, "Create"),
+        "models" => (2, "Read"),
+        _ => (99, "Other"),
+    }
+}
+
+/// A gateway decision (the gateway's audit record JSON) as an OCSF API
+/// Activity: the tenant is the actor, the model the resource, the decision
+/// the status; token counts, rules and (when logged) the prompt are
+/// `unmapped`.
+pub fn gateway_activity(r: &Value, uid: &str) -> Value {
+    let endpoint = s(r, "/endpoint").unwrap_or("");
+    let (id, name) = gateway_activity_id(endpoint);
+    let decision = s(r, "/decision").unwrap_or("");
+    let ok = decision == "allow";
+    let mut doc = json!({
+        "class_uid": 6003, "class_name": "API Activity",
+        "category_uid": 6, "category_name": "Application Activity",
+        "activity_id": id, "activity_name": name,
+        "type_uid": 600_300 + u32::from(id), "type_name": format!("API Activity: {name}"),
+        "severity_id": 1, "severity": "Informational",
+        "status_id": if ok { 1 } else { 2 }, "status": if ok { "Success" } else { "Failure" },
+        "time": super::millis(s(r, "/time")),
+        "metadata": {
+            "version": OCSF_VERSION, "product": product(), "uid": uid,
+            "event_code": decision, "correlation_uid": s(r, "/request_id").unwrap_or(""),
+        },
+        "actor": gateway_actor(r),
+        "api": gateway_api(r),
+        "resources": [{ "type": "model", "name": s(r, "/model").unwrap_or("-") }],
+        "unmapped": {
+            "decision": decision,
+            "rules": r.get("rules").cloned().unwrap_or(Value::Null),
+            "tokens_reserved": r.get("tokens_reserved").cloned().unwrap_or(Value::Null),
+            "prompt_tokens": r.get("prompt_tokens").cloned().unwrap_or(Value::Null),
+            "completion_tokens": r.get("completion_tokens").cloned().unwrap_or(Value::Null),
+            "usage_reported": r.get("usage_reported").cloned().unwrap_or(Value::Null),
+            "stream": r.get("stream").cloned().unwrap_or(Value::Null),
+            "latency_ms": r.get("latency_ms").cloned().unwrap_or(Value::Null),
+        },
+    });
+    if let Some(c) = r.get("status").and_then(Value::as_u64) {
+        doc["status_code"] = json!(c.to_string());
+    }
+    if let Some(m) = s(r, "/message") {
+        doc["status_detail"] = json!(m);
+        doc["message"] = json!(m);
+    }
+    if let Some(u) = s(r, "/upstream") {
+        doc["dst_endpoint"] = json!({ "name": u });
+    }
+    if let Some(p) = s(r, "/prompt") {
+        doc["unmapped"]["prompt"] = json!(p);
     }
     doc
 }

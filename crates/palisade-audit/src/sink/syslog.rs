@@ -183,6 +183,10 @@ impl SyslogSink {
                 )
             }
             SinkRecord::AuditEvent(_) => (6, "k8s-audit".to_owned()),
+            SinkRecord::GatewayRequest(r) => {
+                let deny = r.get("decision").and_then(|v| v.as_str()) == Some("deny");
+                (if deny { 5 } else { 6 }, "gateway".to_owned())
+            }
         };
         let msgid: String = msgid
             .chars()

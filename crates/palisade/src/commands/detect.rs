@@ -106,6 +106,7 @@ impl RuleOptions {
   palisade detect k8s-audit /var/log/kubernetes/audit/audit.log
   palisade detect k8s-audit - < audit.log
   palisade detect k8s-audit events.json --format sarif --output audit.sarif
+  palisade detect k8s-audit audit.log --sink tlog:/var/lib/palisade/audit   # findings into the tamper-evident log
   palisade detect k8s-audit audit.log --format jsonl        # one finding per line, with the event's identity
 
 Reads JSON lines (the API server's log backend), single Event documents and

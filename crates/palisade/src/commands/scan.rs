@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
   palisade scan --cluster --kubeconfig ~/.kube/staging.yaml --format sarif
   palisade scan k8s/ --policy policies/replica-limit.yaml   # ValidatingAdmissionPolicy, offline
   palisade scan --cluster --sink syslog+tls://siem.acme.example:6514   # also to the SIEM, at least once
+  palisade scan k8s/ --sink tlog:/var/lib/palisade/audit   # into the tamper-evident log (palisade audit verify)
 
 Exit codes: 0 nothing at or above the threshold, 1 findings at or above it,
 2 usage, configuration or input errors (a file or document that could not be read).")]

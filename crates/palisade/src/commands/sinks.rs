@@ -10,7 +10,8 @@ pub(crate) struct SinkOptions {
     /// Also deliver to this SIEM sink, at least once, through the spool
     /// (repeatable): file:PATH[?format=ocsf], syslog+tcp://HOST:PORT,
     /// syslog+tls://HOST:PORT[?ca=FILE], splunk-hec+https://HOST:8088[?token-env=VAR&index=I],
-    /// webhook+https://HOST/PATH[?format=ocsf&ca=FILE&token-env=VAR].
+    /// webhook+https://HOST/PATH[?format=ocsf&ca=FILE&token-env=VAR],
+    /// tlog:DIR[?format=ocsf] (the tamper-evident log of `palisade audit`).
     #[arg(long, value_name = "ADDRESS")]
     sink: Vec<String>,
     /// Folder of the disk-backed delivery spool (one subfolder per sink).
@@ -54,13 +55,7 @@ impl SinkOptions {
             let sink = palisade_audit::sink::open(addr)
                 .map_err(|e| anyhow::anyhow!("--sink {addr}: {e}"))?;
             // One spool per destination, named by a hash of its address.
-            let name = palisade_core::finding::fingerprint(
-                "sink",
-                &palisade_core::ResourceRef::default(),
-                addr,
-                "",
-            );
-            let dir = self.spool.join(&name[..16]);
+            let dir = palisade_audit::sink::spool_dir(&self.spool, addr);
             let f = palisade_audit::sink::Forwarder::start(
                 &dir,
                 sink,

@@ -1,0 +1,3 @@
+//! Test support shared by the sink tests.
+
+pub mod receivers;
