@@ -164,6 +164,9 @@ fn check(path: &Path) -> Result<u8> {
             models.join(", ")
         );
     }
+    for a in &cfg.audit_sinks {
+        println!("  sink       {a} (spool {})", cfg.audit_spool.display());
+    }
     for t in &cfg.tenants {
         let budgets: Vec<String> = t
             .budgets
