@@ -377,6 +377,17 @@ fn bad_addresses_are_refused() {
     assert!(open("syslog+tcp://nohost").is_err());
     assert!(open("file:/tmp/x?colour=red").is_err());
     assert!(open("splunk-hec+https://h:8088?token-env=PALISADE_SURELY_UNSET_VAR").is_err());
+    assert!(open("tlog:").is_err());
+    assert!(open("tlog:/var/lib/audit?ca=/etc/ca.pem").is_err());
+    let Err(e) = open("webhook+https://user:hunter2@siem.example/in") else {
+        panic!("credentials in a URL are refused")
+    };
+    let e = e.to_string();
+    assert!(
+        e.contains("credentials in the URL") && !e.contains("hunter2"),
+        "{e}"
+    );
+    assert!(open("webhook+https://siem.example/in/a@b").is_ok());
 }
 
 #[test]

@@ -649,3 +649,136 @@ pub fn now_rfc3339() -> String {
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn record(decision: Decision, rules: Vec<&'static str>) -> AuditRecord {
+        AuditRecord {
+            time: "2026-12-01T10:00:00Z".into(),
+            request_id: "r-1".into(),
+            tenant: "demo".into(),
+            model: "m".into(),
+            endpoint: "chat",
+            decision,
+            status: 200,
+            rules,
+            tokens_reserved: 0,
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            usage_reported: false,
+            upstream: None,
+            stream: false,
+            latency_ms: 1.0,
+            message: Some("key AKIAZ3MHQWERTY7UIOPQ seen".into()),
+            prompt: Some("the prompt AKIAZ3MHQWERTY7UIOPQ".into()),
+        }
+    }
+
+    fn rules_of(recs: &[SinkRecord]) -> Vec<(String, String)> {
+        recs.iter()
+            .filter_map(|r| match r {
+                SinkRecord::Finding(f) => Some((
+                    f["rule"].as_str().unwrap().to_owned(),
+                    f["severity"].as_str().unwrap().to_owned(),
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn findings_for_refusals_and_detections_only() {
+        // A redacted answer is a detection even though it was allowed.
+        let r = sink_records(
+            &record(Decision::Allow, vec![rules::OUTPUT_REDACTED]),
+            false,
+        );
+        assert_eq!(rules_of(&r), [("PLS-GW-008".into(), "medium".into())]);
+        // A stopped answer (canary) is refused: high.
+        let r = sink_records(&record(Decision::Deny, vec![rules::OUTPUT_REDACTED]), false);
+        assert_eq!(rules_of(&r), [("PLS-GW-008".into(), "high".into())]);
+        // Injection in log/flag mode is still a detection.
+        let r = sink_records(
+            &record(Decision::Allow, vec![rules::INJECTION, "PLS-PI-001"]),
+            false,
+        );
+        assert_eq!(rules_of(&r), [("PLS-GW-007".into(), "high".into())]);
+        // A budget refusal is a finding; the same rule on an allowed request is not.
+        assert_eq!(
+            rules_of(&sink_records(
+                &record(Decision::Deny, vec![rules::BUDGET]),
+                false
+            ))
+            .len(),
+            1
+        );
+        assert!(
+            rules_of(&sink_records(
+                &record(Decision::Allow, vec![rules::BUDGET]),
+                false
+            ))
+            .is_empty()
+        );
+        // Operational refusals (store down, bad request, upstream) are requests only.
+        for rule in [
+            rules::STORE_UNAVAILABLE,
+            rules::BAD_REQUEST,
+            rules::UPSTREAM,
+        ] {
+            let r = sink_records(&record(Decision::Deny, vec![rule]), false);
+            assert_eq!(r.len(), 1);
+            assert!(matches!(r[0], SinkRecord::GatewayRequest(_)));
+        }
+    }
+
+    #[test]
+    fn prompts_only_when_logged_and_secrets_masked() {
+        let text = |recs: &[SinkRecord]| serde_json::to_string(recs).unwrap();
+        let off = text(&sink_records(
+            &record(Decision::Deny, vec![rules::INJECTION]),
+            false,
+        ));
+        assert!(
+            !off.contains("the prompt") && !off.contains("AKIAZ3MHQWERTY7UIOPQ"),
+            "{off}"
+        );
+        let on = text(&sink_records(
+            &record(Decision::Deny, vec![rules::INJECTION]),
+            true,
+        ));
+        assert!(
+            on.contains("the prompt [redacted:") && !on.contains("AKIAZ3MHQWERTY7UIOPQ"),
+            "{on}"
+        );
+    }
+
+    #[test]
+    fn a_closed_queue_drops_and_counts_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let addr = format!("file:{}", dir.path().join("siem.jsonl").display());
+        let s = SiemAuditSink::start(
+            Arc::new(NullSink),
+            &[addr],
+            &dir.path().join("spool"),
+            4,
+            false,
+        )
+        .unwrap();
+        s.record(&record(Decision::Allow, vec![]));
+        s.close();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("siem.jsonl"))
+                .unwrap()
+                .lines()
+                .count(),
+            1
+        );
+        for _ in 0..10 {
+            s.record(&record(Decision::Allow, vec![]));
+        }
+        assert_eq!(s.dropped(), 10);
+    }
+}

@@ -18,6 +18,20 @@ pub(crate) struct Client {
     >,
 }
 
+/// Refuses `user:password@` in a URL: it would not be sent (tokens come
+/// from `token-env`) and would show in messages and metrics.
+fn no_userinfo(url: &str) -> Result<(), SinkError> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    if authority.contains('@') {
+        return Err(SinkError::Config(
+            "credentials in the URL are not supported (and would be logged): use token-env=VAR"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
 fn client(ca: Option<&std::path::Path>) -> Result<Client, SinkError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let cfg = rustls::ClientConfig::builder_with_provider(provider)
@@ -99,6 +113,7 @@ impl HecSink {
         format: PayloadFormat,
         ca: Option<&std::path::Path>,
     ) -> Result<HecSink, SinkError> {
+        no_userinfo(base)?;
         Ok(HecSink {
             url: format!("{}/services/collector/event", base.trim_end_matches('/')),
             token,
@@ -181,6 +196,7 @@ impl WebhookSink {
         token: Option<String>,
         ca: Option<&std::path::Path>,
     ) -> Result<WebhookSink, SinkError> {
+        no_userinfo(url)?;
         Ok(WebhookSink {
             url: url.to_owned(),
             format,
