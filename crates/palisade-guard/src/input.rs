@@ -58,8 +58,11 @@ impl ViewSet {
             None
         } else {
             Some(
+                // A contiguous NFA, not a DFA: with thousands of trigger
+                // literals the DFA took 13 MiB (the NFA 0.6 MiB) for a
+                // prefilter pass that is a small part of a scan.
                 AhoCorasick::builder()
-                    .kind(Some(AhoCorasickKind::DFA))
+                    .kind(Some(AhoCorasickKind::ContiguousNFA))
                     .build(&lits)
                     .map_err(|e| e.to_string())?,
             )

@@ -213,7 +213,11 @@ fn serve(path: &Path, listen: Option<SocketAddr>) -> Result<u8> {
         cfg.listen = l;
     }
     let addr = cfg.listen;
-    palisade_gateway::tokens::warm_up();
+    palisade_gateway::tokens::warm_up(
+        cfg.upstreams
+            .iter()
+            .flat_map(|u| u.models.iter().map(|m| m.0.as_str())),
+    );
     let gw = Arc::new(Gateway::new(cfg, hooks()?)?);
     runtime()?.block_on(async {
         gw.state.runtime().start_health_checks();
