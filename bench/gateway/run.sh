@@ -6,8 +6,9 @@
 #   bash bench/gateway/run.sh            # DURATION=10 CONNS=64 to change the load
 #
 # Installs its peers: wrk, nginx and time from Debian; LiteLLM from PyPI into
-# bench/out/litellm-venv; oha from crates.io into bench/out/oha (for the
-# fixed-rate latency run; Debian has no wrk2). Everything listens on loopback.
+# bench/out/litellm-venv. The fixed-rate latency run uses the workspace's own
+# open-loop generator (bench/gateway/openloop.rs, built as the example
+# `openloop` of palisade-gateway; Debian has no wrk2). Everything listens on loopback.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -25,13 +26,12 @@ command -v nginx >/dev/null || need_apt+=(nginx-light)
 if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get update -qq && apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
-# OHA=path uses an oha built elsewhere; OHA=none skips it (wrk only, no fixed-rate p99).
-OHA=${OHA:-$ROOT/bench/out/oha/bin/oha}
-[ "$OHA" != none ] || OHA=
-# oha 1.16's own lock file is needed (--locked): unlocked, it resolves crates that need a newer rustc.
-[ -z "$OHA" ] || [ -x "$OHA" ] || cargo install oha --locked --no-default-features --root "$ROOT/bench/out/oha" >/dev/null ||
-  echo "warning: oha did not build: no fixed-rate p99 run; wrk drives the streams run" >&2
-[ -x "$OHA" ] || OHA=
+# LOADGEN=path uses an openloop built elsewhere; LOADGEN=none skips the fixed-rate p99 run.
+LOADGEN=${LOADGEN:-$ROOT/target/release/examples/openloop}
+[ "$LOADGEN" != none ] || LOADGEN=
+if [ -n "$LOADGEN" ] && [ ! -x "$LOADGEN" ]; then
+  cargo build --release -p palisade-gateway --example openloop >/dev/null 2>&1 || cargo build --release -p palisade-gateway --example openloop
+fi
 VENV=$ROOT/bench/out/litellm-venv
 if [ ! -x "$VENV/bin/litellm" ]; then
   python3 -m venv "$VENV"
@@ -133,48 +133,45 @@ for p in 18000 18001 18002 18003; do
   curl -sf -o /dev/null -H "Authorization: Bearer $KEY" -H 'content-type: application/json' -d "$BODY" http://127.0.0.1:$p/v1/chat/completions || { echo "port $p does not answer"; cat "$OUT/litellm.log" | tail -20; exit 1; }
 done
 
-declare -A RPS P99
+declare -A RPS P99 P50
 for name in direct:18000 nginx:18001 litellm:18002 palisade:18003; do
   n=${name%%:*}; p=${name##*:}
   wrk -t2 -c"$CONNS" -d"${DURATION}s" --timeout 10s -s "$OUT/post.lua" "http://127.0.0.1:$p/v1/chat/completions" > "$OUT/wrk-$n.txt"
   RPS[$n]=$(awk '/Requests\/sec/ {print $2}' "$OUT/wrk-$n.txt")
   non2xx=$(awk '/Non-2xx/ {print $NF}' "$OUT/wrk-$n.txt"); [ -n "$non2xx" ] && echo "warning: $n had $non2xx non-2xx answers" >&2
   errs=$(grep 'Socket errors' "$OUT/wrk-$n.txt" || true); [ -n "$errs" ] && echo "warning: $n:$errs" >&2
-  # Fixed rate: p99 at $RATE requests/s (LiteLLM cannot sustain it; its p99 is then queueing).
-  if [ -z "$OHA" ]; then P99[$n]=nan; continue; fi
-  "$OHA" -q "$RATE" -z "${DURATION}s" -c 50 --latency-correction --no-tui --output-format json \
-    -m POST -H "Authorization: Bearer $KEY" -H 'content-type: application/json' -d "$BODY" \
-    "http://127.0.0.1:$p/v1/chat/completions" > "$OUT/oha-$n.json"
-  P99[$n]=$(python3 -c "import json,sys; d=json.load(open('$OUT/oha-$n.json')); print('%.3f' % (d['latencyPercentiles']['p99']*1000))")
+  # LiteLLM answers ~13 req/s here: at 1,000 req/s its queue, not its latency,
+  # would be measured, and its backlog would still burn CPU during the next run.
+  if [ -z "$LOADGEN" ] || [ "$n" = litellm ]; then P99[$n]=nan; continue; fi
+  # Open loop: latency from each request's scheduled send time (no coordinated omission).
+  "$LOADGEN" --url "http://127.0.0.1:$p/v1/chat/completions" --rate "$RATE" --duration "$DURATION" --warmup 2 \
+    --header "Authorization: Bearer $KEY" --header 'content-type: application/json' --body "$BODY" \
+    > "$OUT/openloop-$n.json" || echo "warning: $n: openloop reported errors: $(cat "$OUT/openloop-$n.json")" >&2
+  P99[$n]=$(python3 -c "import json; d=json.load(open('$OUT/openloop-$n.json')); print('%.3f' % d['p99_ms'])")
+  P50[$n]=$(python3 -c "import json; d=json.load(open('$OUT/openloop-$n.json')); print('%.3f' % d['p50_ms'])")
 done
 
 # 1,000 concurrent streams through Palisade (16 chunks, 20 ms apart).
 GW_PID=$(pgrep -P "$STREAM_GW")
 IDLE_KB=$(awk '/VmRSS/ {print $2}' "/proc/$GW_PID/status")
 SBODY='{"model":"demo-model","stream":true,"max_tokens":16,"messages":[{"role":"user","content":"Stream please"}]}'
-if [ -n "$OHA" ]; then
-  "$OHA" -c "$STREAMS" -n $((STREAMS * 3)) --no-tui --output-format json -m POST \
-    -H "Authorization: Bearer $KEY" -H 'content-type: application/json' -d "$SBODY" \
-    http://127.0.0.1:18013/v1/chat/completions > "$OUT/oha-streams.json"
-  STREAM_OK=$(python3 -c "import json; d=json.load(open('$OUT/oha-streams.json')); print(d['statusCodeDistribution'])")
-else
-  sed -e "s/^wrk.body = .*/wrk.body = '$SBODY'/" "$OUT/post.lua" > "$OUT/stream.lua"
-  wrk -t2 -c"$STREAMS" -d"${DURATION}s" --timeout 10s -s "$OUT/stream.lua" http://127.0.0.1:18013/v1/chat/completions > "$OUT/wrk-streams.txt"
-  STREAM_OK="wrk: $(awk '/requests in/ {print $1}' "$OUT/wrk-streams.txt") streams, non-2xx: $(awk '/Non-2xx/ {n=$NF} END {print n+0}' "$OUT/wrk-streams.txt")"
-fi
+# wrk keeps $STREAMS connections each with one stream open at all times.
+sed -e "s/^wrk.body = .*/wrk.body = '$SBODY'/" "$OUT/post.lua" > "$OUT/stream.lua"
+wrk -t2 -c"$STREAMS" -d"${DURATION}s" --timeout 10s -s "$OUT/stream.lua" http://127.0.0.1:18013/v1/chat/completions > "$OUT/wrk-streams.txt"
+STREAM_OK="wrk: $(awk '/requests in/ {print $1}' "$OUT/wrk-streams.txt") streams, non-2xx: $(awk '/Non-2xx/ {n=$NF} END {print n+0}' "$OUT/wrk-streams.txt")"
 # $STREAM_GW is /usr/bin/time: stop the gateway under it so time writes its report.
 kill -TERM "$GW_PID"; wait "$STREAM_GW" || true
 RSS_KB=$(awk -F: '/Maximum resident set size/ {gsub(/ /,"",$2); print $2}' "$OUT/palisade-streams.time")
 
 echo
-if [ -n "$OHA" ]; then lat="oha -q$RATE for p99"; else lat="no oha: fixed-rate p99 not measured"; fi
+if [ -n "$LOADGEN" ]; then lat="open loop at $RATE req/s for p50/p99"; else lat="LOADGEN=none: fixed-rate p99 not measured"; fi
 echo "Gateway benchmark ($(nproc) cores, loopback, ${DURATION}s per run, wrk -t2 -c$CONNS; $lat)"
 echo "machine shared with other work (load average:$(uptime | sed 's/.*load average://')): numbers are indicative"
-printf '%-10s %12s %10s %14s %14s\n' path "req/s" "vs nginx" "p99@${RATE}rps" "added p99"
+printf '%-10s %12s %10s %14s %14s %14s\n' path "req/s" "vs nginx" "p50@${RATE}rps" "p99@${RATE}rps" "added p99"
 for n in direct nginx litellm palisade; do
   ratio=$(python3 -c "print('%.2f' % (${RPS[$n]}/${RPS[nginx]}))")
   added=$(python3 -c "print('%.3f ms' % (float('${P99[$n]}')-float('${P99[direct]}')))")
-  printf '%-10s %12s %10s %11s ms %14s\n' "$n" "${RPS[$n]}" "${ratio}x" "${P99[$n]}" "$added"
+  printf '%-10s %12s %10s %11s ms %11s ms %14s\n' "$n" "${RPS[$n]}" "${ratio}x" "${P50[$n]:-nan}" "${P99[$n]}" "$added"
 done
 python3 -c "print('palisade / litellm throughput: %.1fx' % (${RPS[palisade]}/${RPS[litellm]}))"
 echo "palisade RSS: $((IDLE_KB / 1024)) MiB idle after start-up; peak $((RSS_KB / 1024)) MiB with $STREAMS concurrent streams (16 chunks, 20 ms apart; $STREAM_OK)"
