@@ -58,6 +58,9 @@ pub struct StandInState {
     /// When set, a stream stops after its first content chunk until notified
     /// (lets a test prove chunks are passed on before the answer is complete).
     pub gate: std::sync::Mutex<Option<Arc<tokio::sync::Notify>>>,
+    /// With `gate`: the stream stops after this many more content chunks
+    /// than the first (0: after the first).
+    pub gate_after: AtomicU64,
 }
 
 #[derive(Clone)]
@@ -272,7 +275,9 @@ async fn chat(State(s): State<S>, req: axum::extract::Request) -> Response {
             if tx.send(mk(c, None)).await.is_err() {
                 return;
             }
-            if st.chunks_sent.fetch_add(1, Ordering::Relaxed) == 0 {
+            if st.chunks_sent.fetch_add(1, Ordering::Relaxed)
+                == st.gate_after.load(Ordering::Relaxed)
+            {
                 if let Some(g) = &gate {
                     g.notified().await;
                 }

@@ -145,3 +145,68 @@ async fn a_leaked_canary_stops_the_stream() {
     assert!(r.body.contains("output_blocked"), "{}", r.body);
     assert!(r.body.ends_with("data: [DONE]\n\n"));
 }
+
+#[tokio::test]
+async fn a_redacted_stream_flows_before_the_upstream_finishes() {
+    use http_body_util::BodyExt;
+    use std::sync::atomic::Ordering;
+    let up = stand_in(0, 4).await;
+    // The upstream stops after 61 three-character chunks (183 characters)
+    // until the test lets it go on: a gateway that held the redacted answer
+    // to its end would deliver nothing until then.
+    let gate = Arc::new(tokio::sync::Notify::new());
+    *up.state.gate.lock().unwrap() = Some(Arc::clone(&gate));
+    up.state.gate_after.store(60, Ordering::Relaxed);
+    let gw = gateway(
+        config(
+            &base_yaml(up.addr, "    maxTokens: 500\n    guard: {output: redact}\n")
+                .replace("    maxTokens: 64\n", ""),
+        ),
+        guard(),
+    )
+    .await;
+    let text = format!(
+        "Key AKIAZ3MHQWERTY7UIOPQ first. {}and mail jane.doe@acme.io at the end.",
+        "then some ordinary words ".repeat(12)
+    );
+    let req = http::Request::post(format!("http://{}/v1/chat/completions", gw.addr))
+        .header("authorization", format!("Bearer {KEY}"))
+        .body(axum::body::Body::from(
+            chat(&format!("echo:{text}"), true, 500).to_string(),
+        ))
+        .unwrap();
+    let resp = client().request(req).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let mut body = resp.into_body();
+    let mut seen = String::new();
+    while !sse_text(&seen).contains("first.") {
+        let f = tokio::time::timeout(std::time::Duration::from_secs(30), body.frame())
+            .await
+            .expect("no redacted text arrived while the upstream was paused")
+            .unwrap()
+            .unwrap();
+        if let Ok(d) = f.into_data() {
+            seen.push_str(&String::from_utf8_lossy(&d));
+        }
+    }
+    // Redacted already, and the upstream is still paused mid-answer.
+    assert!(
+        sse_text(&seen).starts_with("Key [redacted:aws-access-key-id] first."),
+        "{seen}"
+    );
+    assert_eq!(up.state.chunks_sent.load(Ordering::Relaxed), 61);
+    gate.notify_one();
+    let tail = tokio::time::timeout(std::time::Duration::from_secs(30), body.collect())
+        .await
+        .unwrap()
+        .unwrap()
+        .to_bytes();
+    seen.push_str(&String::from_utf8_lossy(&tail));
+    let all = sse_text(&seen);
+    assert!(!seen.contains("AKIAZ3MHQWERTY7UIOPQ") && !seen.contains("jane.doe@acme.io"));
+    assert!(
+        all.ends_with("and mail [redacted:email] at the end."),
+        "{all}"
+    );
+    assert!(seen.ends_with("data: [DONE]\n\n"));
+}
