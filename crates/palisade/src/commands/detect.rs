@@ -370,10 +370,14 @@ fn serve(a: &Serve) -> Result<u8> {
         palisade_audit::webhook::serve(listener, tls, std::sync::Arc::new(receiver), shutdown).await?;
         anyhow::Ok(())
     })?;
-    if let Ok(m) = std::sync::Arc::try_unwrap(sinks)
-        && let Ok(s) = m.into_inner()
-    {
-        s.finish();
-    }
+    // Connection tasks may still hold the receiver (and with it a handle on
+    // the sinks): stop them, then drain the sinks whoever holds them, so
+    // every finding spooled before SIGTERM is delivered (or stays spooled).
+    drop(rt);
+    let drained = sinks
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    drained.finish();
     Ok(EXIT_OK)
 }

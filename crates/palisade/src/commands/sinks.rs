@@ -98,6 +98,15 @@ impl Sinks {
         Ok(())
     }
 
+    /// Moves the forwarders out, leaving sinks that deliver nowhere.
+    pub(crate) fn take(&mut self) -> Sinks {
+        Sinks {
+            forwarders: std::mem::take(&mut self.forwarders),
+            events: self.events,
+            timeout: self.timeout,
+        }
+    }
+
     /// Waits for delivery; reports what stays spooled.
     pub(crate) fn finish(self) {
         for (f, n) in self.forwarders {
