@@ -138,6 +138,10 @@ async fn controller_rotates_rolls_debounces_skips_opt_outs_and_hands_over() {
     wait_for("replica-a ready", || a.metrics.is_ready()).await;
     let b = replica(&d, &dir, "replica-b").await;
     assert_eq!(lease(&d)["spec"]["holderIdentity"], "replica-a");
+    // A follower that reaches the API server stands by: ready, so that a
+    // Deployment's rolling update (new pods start as followers) proceeds.
+    wait_for("replica-b standing by", || b.metrics.is_ready()).await;
+    assert!(!b.metrics.is_leader());
 
     // Rotation: db is past its period (created 2026-01-05).
     wait_for("db rotated", || {
