@@ -12,7 +12,11 @@ fuzz_target!(|data: &[u8]| {
     let _ = text.parse::<palisade_secrets::Duration>();
     if let Ok(set) = palisade_secrets::policy::PolicySet::parse("palisade.yaml", &text) {
         let mut ann = BTreeMap::new();
-        let (a, b) = text.split_at(text.len() / 2);
+        let mut mid = text.len() / 2;
+        while !text.is_char_boundary(mid) {
+            mid -= 1;
+        }
+        let (a, b) = text.split_at(mid);
         ann.insert("palisade.dev/generator".to_owned(), a.to_owned());
         ann.insert("palisade.dev/rotate-every".to_owned(), b.to_owned());
         let meta = palisade_secrets::rotation::SecretMeta {
