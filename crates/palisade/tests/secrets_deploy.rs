@@ -172,7 +172,9 @@ fn rbac_is_what_the_controller_calls_and_no_more() {
     // Two replicas for leader hand-over; probes on the controller's endpoints.
     let d = objs.iter().find(|o| o.kind == "Deployment").unwrap();
     assert_eq!(
-        d.root.at(&["spec", "replicas"]).and_then(|n| n.as_i64()),
+        d.root
+            .at(&["spec", "replicas"])
+            .and_then(palisade_core::Node::as_i64),
         Some(2)
     );
     let c = &d
@@ -180,7 +182,10 @@ fn rbac_is_what_the_controller_calls_and_no_more() {
         .at(&["spec", "template", "spec", "containers"])
         .unwrap()
         .items()[0];
-    let path = |p: &str| c.at(&[p, "httpGet", "path"]).and_then(|n| n.as_str());
+    let path = |p: &str| {
+        c.at(&[p, "httpGet", "path"])
+            .and_then(palisade_core::Node::as_str)
+    };
     assert_eq!(path("livenessProbe"), Some("/healthz"));
     assert_eq!(path("readinessProbe"), Some("/readyz"));
 }

@@ -304,8 +304,11 @@ fn secret_ar() -> ApiResource {
 /// [`palisade_k8s::Object`]) only the objects that changed since an earlier
 /// reconcile converted them, instead of every object of the namespace.
 struct Cache<T> {
-    map: Mutex<HashMap<String, (String, Option<Arc<T>>)>>,
+    /// uid -> (resourceVersion, conversion).
+    map: Mutex<HashMap<String, Cached<T>>>,
 }
+
+type Cached<T> = (String, Option<Arc<T>>);
 
 impl<T> Default for Cache<T> {
     fn default() -> Self {
