@@ -6,6 +6,7 @@ use crate::rules::ai::model::AiModel;
 use crate::rules::rbac::model::Model;
 use palisade_k8s::workload::workloads;
 use palisade_k8s::{Object, Workload};
+use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap};
 
 /// The whole input of a scan.
@@ -41,15 +42,19 @@ impl<'a> Context<'a> {
         }
         let mut cx = Self {
             objects,
-            workloads: objects.iter().map(workloads).collect(),
+            // Pod templates are found per object, in parallel (order kept).
+            workloads: objects.par_iter().map(workloads).collect(),
             settings,
             by_kind,
             by_kind_ns,
             rbac: Model::default(),
             ai: AiModel::default(),
         };
-        cx.rbac = Model::build(&cx);
-        cx.ai = AiModel::build(&cx);
+        // The two models read only the objects and their templates: build
+        // them side by side.
+        let (rbac, ai) = rayon::join(|| Model::build(&cx), || AiModel::build(&cx));
+        cx.rbac = rbac;
+        cx.ai = ai;
         cx
     }
 

@@ -163,7 +163,18 @@ impl Engine {
 
     /// Turns a raw finding into a located, fingerprinted one, with the
     /// configured severity.
-    pub fn finish(&self, objects: &[Object], raw: RawFinding) -> Finding {
+    pub fn finish(&self, objects: &[Object], mut raw: RawFinding) -> Finding {
+        let message = std::mem::take(&mut raw.message);
+        self.finish_ref(objects, &raw, message)
+    }
+
+    /// [`Engine::finish`] for a borrowed raw finding, its message given.
+    pub(crate) fn finish_ref(
+        &self,
+        objects: &[Object],
+        raw: &RawFinding,
+        message: String,
+    ) -> Finding {
         let obj = &objects[raw.object];
         let meta = raw.meta;
         let resource = obj.resource_ref();
@@ -188,7 +199,7 @@ impl Engine {
             },
             resource,
             location,
-            message: raw.message,
+            message,
             remediation: meta.remediation.into(),
             references: FindingReferences::from(&meta.references),
         }
@@ -240,6 +251,19 @@ impl Engine {
         suppress::apply(self, &self.config, &cx, raw, baseline, &mut report);
         report.sort();
         timings.phases.push(("findings", t.elapsed()));
+        drop(cx);
+        // Freeing the object trees (hundreds of thousands of small
+        // allocations) is not on the way to the report: a spare thread does
+        // it while the caller renders.
+        let objects = load.objects;
+        // (A small scan frees in less time than a thread takes to start.)
+        if objects.len() > 1000 {
+            // Should no thread be available, the closure (and the objects
+            // with it) is dropped right here instead.
+            let _ = std::thread::Builder::new()
+                .name("palisade-free".into())
+                .spawn(move || drop(objects));
+        }
         (report, timings)
     }
 }

@@ -17,6 +17,7 @@ use crate::rule::RawFinding;
 use palisade_core::config::{Config, Date};
 use palisade_core::report::{NoticeKind, Suppressed, SuppressedBy, SuppressionNotice};
 use palisade_core::{Finding, Path, Report};
+use rayon::prelude::*;
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 
@@ -273,7 +274,7 @@ pub(crate) fn apply(
     engine: &Engine,
     config: &Config,
     cx: &Context<'_>,
-    raw: Vec<RawFinding>,
+    mut raw: Vec<RawFinding>,
     baseline: Option<&Baseline>,
     report: &mut Report,
 ) {
@@ -287,7 +288,16 @@ pub(crate) fn apply(
         .unwrap_or_default();
 
     report.findings.reserve(raw.len());
-    for r in raw {
+    // Locations and fingerprints depend on nothing but the finding: work
+    // them out in parallel (order kept), then suppress in order.
+    let finished: Vec<Finding> = raw
+        .par_iter_mut()
+        .map(|r| {
+            let message = std::mem::take(&mut r.message);
+            engine.finish_ref(objects, r, message)
+        })
+        .collect();
+    for (r, finding) in raw.into_iter().zip(finished) {
         let rule = r.meta.id;
         // 1. annotations
         let mut by: Option<SuppressedBy> = None;
@@ -327,7 +337,6 @@ pub(crate) fn apply(
                 }
             }
         }
-        let finding: Finding = engine.finish(objects, r);
         // 3. baseline
         if by.is_none()
             && let Some(used) = base_used.get_mut(finding.fingerprint.as_str())
