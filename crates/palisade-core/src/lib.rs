@@ -1,9 +1,11 @@
 //! Palisade's shared vocabulary: documents with positions ([`node`], [`yaml`]),
 //! findings ([`finding`]), reports and their writers ([`report`], [`output`]),
-//! configuration ([`config`]) and secret detection with redaction ([`secrets`]).
+//! configuration ([`config`]), secret detection with redaction ([`secrets`])
+//! and timestamps ([`clock`]).
 //!
 //! No I/O happens here: callers read files and hand over text.
 
+pub mod clock;
 pub mod config;
 pub mod finding;
 pub mod node;

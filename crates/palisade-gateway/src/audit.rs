@@ -643,12 +643,8 @@ fn finding_record(f: &Finding, request: Option<&serde_json::Value>) -> SinkRecor
     SinkRecord::Finding(v)
 }
 
-/// RFC 3339 now.
-pub fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
+/// Record time, microseconds in UTC.
+pub use palisade_core::clock::now_rfc3339_micros as now_rfc3339;
 
 #[cfg(test)]
 mod tests {

@@ -4,6 +4,7 @@
 use crate::patch::{PatchError, json_patch, merge_patch, strategic_merge_patch};
 use crate::{Shared, Store, not_found, status_body, to_vec, with_type_meta};
 use axum::http::{HeaderMap, Method, StatusCode, header};
+use palisade_core::clock::now_rfc3339;
 use serde_json::{Value, json};
 use std::sync::PoisonError;
 
@@ -11,30 +12,6 @@ type Answer = (StatusCode, Vec<u8>);
 
 fn status(code: StatusCode, reason: &str, message: &str, details: Option<Value>) -> Answer {
     (code, status_body(code, reason, message, details))
-}
-
-fn now_rfc3339() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    // Civil date from days since the epoch (Howard Hinnant's algorithm).
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60
-    )
 }
 
 fn random_suffix(store: &Store) -> String {

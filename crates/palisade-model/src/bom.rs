@@ -7,6 +7,7 @@
 
 use crate::hash::{self, Algorithm, HashError, Method, Options};
 use crate::manifest::Manifest;
+use palisade_core::clock::now_rfc3339;
 use serde_json::{Map, Value, json};
 use sha2::Digest as _;
 use std::path::Path;
@@ -181,19 +182,6 @@ fn serial(root: &crate::Digest) -> String {
         &x[12..16],
         &x[16..20],
         &x[20..]
-    )
-}
-
-fn now_rfc3339() -> String {
-    let t = time::OffsetDateTime::now_utc();
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
     )
 }
 

@@ -171,12 +171,7 @@ mod opt_time {
     }
 }
 
-/// RFC 3339, seconds precision, `Z`.
-pub fn rfc3339(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    let t = t.replace_nanosecond(0).unwrap_or(t);
-    t.format(&Rfc3339).unwrap_or_default()
-}
+pub use palisade_core::clock::rfc3339;
 
 fn parse_time(v: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(v.trim(), &Rfc3339).ok()

@@ -310,31 +310,7 @@ pub(crate) fn roots(ca: Option<&std::path::Path>) -> Result<rustls::RootCertStor
     Ok(roots)
 }
 
-/// Now as RFC 3339 UTC with microseconds (`2026-12-01T09:30:00.123456Z`).
-pub(crate) fn now_rfc3339() -> String {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let secs = i64::try_from(d.as_secs()).unwrap_or(0);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil from days (Howard Hinnant).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60,
-        d.subsec_micros()
-    )
-}
+pub(crate) use palisade_core::clock::now_rfc3339_micros as now_rfc3339;
 
 /// Milliseconds since the epoch of an RFC 3339 time, else now.
 pub(crate) fn millis(time: Option<&str>) -> i64 {
