@@ -177,6 +177,14 @@ def counter(metrics_url, name, label):
     return int(float(m.group(1))) if m else 0
 
 
+def children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="utf-8") as f:
+            return [int(p) for p in f.read().split()]
+    except OSError:
+        return []
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -267,7 +275,10 @@ def main():
         print(f"reconciles in that phase: {int(d[1])}, p50 {ms(quantile(0.5, d))}, p99 {ms(quantile(0.99, d))}, "
               f"mean {ms(d[2] / max(d[1], 1))}")
     finally:
-        proc.send_signal(signal.SIGTERM)
+        # SIGTERM to the controller itself: /usr/bin/time would die of it and
+        # leave the controller running (and its peak RSS unreported).
+        for child in children(proc.pid) or [proc.pid]:
+            os.kill(child, signal.SIGTERM)
         try:
             proc.wait(timeout=60)
         except subprocess.TimeoutExpired:

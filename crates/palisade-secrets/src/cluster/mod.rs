@@ -89,15 +89,19 @@ impl ApplyError {
     }
 }
 
-/// Where audit records go: kept in memory and appended to a JSON-lines
-/// file (created 0600) when one is given.
+/// How many of the latest records an [`AuditSink`] keeps in memory: a
+/// controller runs for months, the file is the record that lasts.
+pub const RECENT_RECORDS: usize = 1024;
+
+/// Where audit records go: appended to a JSON-lines file (created 0600) when
+/// one is given; the latest [`RECENT_RECORDS`] are also kept in memory.
 #[derive(Debug)]
 pub struct AuditSink {
     /// The keyed-hash key.
     pub key: AuditKey,
     /// The file.
     pub file: Option<PathBuf>,
-    records: Mutex<Vec<AuditRecord>>,
+    recent: Mutex<std::collections::VecDeque<AuditRecord>>,
 }
 
 impl AuditSink {
@@ -106,7 +110,7 @@ impl AuditSink {
         Self {
             key,
             file,
-            records: Mutex::new(Vec::new()),
+            recent: Mutex::new(std::collections::VecDeque::new()),
         }
     }
 
@@ -129,19 +133,25 @@ impl AuditSink {
             line.push(b'\n');
             f.write_all(&line).map_err(io)?;
         }
-        self.records
+        let mut recent = self
+            .recent
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(r);
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if recent.len() == RECENT_RECORDS {
+            recent.pop_front();
+        }
+        recent.push_back(r);
         Ok(())
     }
 
-    /// Every record so far.
+    /// The latest records, oldest first (at most [`RECENT_RECORDS`]).
     pub fn records(&self) -> Vec<AuditRecord> {
-        self.records
+        self.recent
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+            .iter()
+            .cloned()
+            .collect()
     }
 }
 
@@ -770,4 +780,45 @@ pub async fn run_once(
     report.rotations = decisions;
     report.rollouts = rollouts;
     report
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn record(i: usize) -> AuditRecord {
+        AuditRecord {
+            schema: "palisade.secrets.audit/1",
+            time: "2026-12-01T12:00:00Z".into(),
+            action: "rollout".into(),
+            object: format!("Deployment/ns/w{i}"),
+            version: 0,
+            generator: String::new(),
+            hashes: BTreeMap::new(),
+            detail: String::new(),
+            actor: "test".into(),
+            outcome: "applied".into(),
+        }
+    }
+
+    #[test]
+    fn the_sink_keeps_only_the_latest_records_in_memory_and_all_in_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("audit.jsonl");
+        let sink = AuditSink::new(AuditKey::ephemeral(), Some(file.clone()));
+        let n = RECENT_RECORDS + 10;
+        for i in 0..n {
+            sink.record(record(i)).unwrap();
+        }
+        let recent = sink.records();
+        assert_eq!(recent.len(), RECENT_RECORDS);
+        assert_eq!(recent[0].object, "Deployment/ns/w10");
+        assert_eq!(
+            recent[RECENT_RECORDS - 1].object,
+            format!("Deployment/ns/w{}", n - 1)
+        );
+        let lines = std::fs::read_to_string(&file).unwrap();
+        assert_eq!(lines.lines().count(), n);
+    }
 }
