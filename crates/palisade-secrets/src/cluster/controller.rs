@@ -39,7 +39,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration as StdDuration;
@@ -250,6 +250,11 @@ struct Ctx {
     written: Mutex<HashMap<String, (String, Option<String>)>>,
     /// (ns, name) -> consecutive failures.
     failures: Mutex<HashMap<(String, String), u32>>,
+    /// (ns, name) -> the resourceVersion a rotation of this controller
+    /// replaced: while the store still shows it, the store lags behind our
+    /// own write (a workload event re-triggered the Secret first) and a
+    /// second rotation would only meet a 409 Conflict.
+    rotated_from: Mutex<HashMap<(String, String), String>>,
     /// Workloads as the planner sees them, converted once per resourceVersion.
     workload_cache: Cache<WorkloadInfo>,
     /// Secrets' metadata, converted once per resourceVersion.
@@ -257,6 +262,17 @@ struct Ctx {
     /// Reflectors of this term of leadership with their initial list, one
     /// bit each ([`ALL_SYNCED`] when all are).
     synced: Arc<AtomicU8>,
+    /// The stores' objects by namespace.
+    index: Indexes,
+}
+
+/// One [`NsIndex`] per store.
+struct Indexes {
+    secrets: Arc<NsIndex>,
+    deployments: Arc<NsIndex>,
+    statefulsets: Arc<NsIndex>,
+    daemonsets: Arc<NsIndex>,
+    cronjobs: Arc<NsIndex>,
 }
 
 /// Bits of the Secret, Deployment, StatefulSet, DaemonSet and CronJob
@@ -297,6 +313,97 @@ fn to_object<K: serde::Serialize>(o: &K, ar: &ApiResource) -> Option<palisade_k8
 
 fn secret_ar() -> ApiResource {
     ApiResource::erase::<Secret>(&())
+}
+
+/// The names of a reflector store's objects by namespace, kept from the
+/// reflector's own events: a reconcile reads the objects of its namespace
+/// instead of copying the whole store (`Store::state`) and filtering it,
+/// which made a pass quadratic (10,000 Secrets: most of the controller's
+/// CPU time went to copying and comparing namespaces).
+struct NsIndex(Mutex<HashMap<String, BTreeSet<String>>>);
+
+impl NsIndex {
+    fn new() -> Arc<Self> {
+        Arc::new(Self(Mutex::new(HashMap::new())))
+    }
+
+    /// Follows one event of a stream already applied to the store
+    /// (`.reflect(writer)` before this).
+    fn observe<K>(&self, store: &Store<K>, e: &watcher::Event<K>)
+    where
+        K: kube::Resource + Clone + 'static,
+        K::DynamicType: Eq + std::hash::Hash + Clone,
+    {
+        let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        match e {
+            watcher::Event::Apply(o) | watcher::Event::InitApply(o) => {
+                let m = o.meta();
+                if let (Some(ns), Some(name)) = (m.namespace.as_deref(), m.name.as_deref()) {
+                    map.entry(ns.to_owned())
+                        .or_default()
+                        .insert(name.to_owned());
+                }
+            }
+            watcher::Event::Delete(o) => {
+                let m = o.meta();
+                if let (Some(ns), Some(name)) = (m.namespace.as_deref(), m.name.as_deref())
+                    && let Some(names) = map.get_mut(ns)
+                {
+                    names.remove(name);
+                }
+            }
+            // A re-list swapped the store in: objects deleted while the watch
+            // was down sent no Delete.
+            watcher::Event::InitDone => {
+                map.clear();
+                for o in store.state() {
+                    let m = o.meta();
+                    if let (Some(ns), Some(name)) = (m.namespace.as_deref(), m.name.as_deref()) {
+                        map.entry(ns.to_owned())
+                            .or_default()
+                            .insert(name.to_owned());
+                    }
+                }
+            }
+            watcher::Event::Init => {}
+        }
+    }
+
+    /// The stored objects of namespace `ns`, by name.
+    fn objects<K>(&self, store: &Store<K>, ns: &str) -> Vec<Arc<K>>
+    where
+        K: kube::Resource + Clone + 'static,
+        K::DynamicType: Eq + std::hash::Hash + Clone + Default,
+    {
+        let names: Vec<String> = self
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(ns)
+            .map(|n| n.iter().cloned().collect())
+            .unwrap_or_default();
+        names
+            .into_iter()
+            .filter_map(|n| store.get(&ObjectRef::new(&n).within(ns)))
+            .collect()
+    }
+}
+
+/// Follows a reflector stream's events into `index`.
+fn index_into<K>(
+    index: &Arc<NsIndex>,
+    store: &Store<K>,
+) -> impl FnMut(&Result<watcher::Event<K>, watcher::Error>) + use<K>
+where
+    K: kube::Resource + Clone + 'static,
+    K::DynamicType: Eq + std::hash::Hash + Clone,
+{
+    let (index, store) = (index.clone(), store.clone());
+    move |e| {
+        if let Ok(e) = e {
+            index.observe(&store, e);
+        }
+    }
 }
 
 /// Conversions of stored objects keyed by uid, valid for one
@@ -394,23 +501,19 @@ impl Ctx {
         let mut ws = Vec::new();
         let mut stored = 0usize;
         macro_rules! from {
-            ($store:expr) => {
-                let all = $store.state();
-                stored += all.len();
-                for o in &all {
-                    if o.metadata.namespace.as_deref() == Some(ns)
-                        && let Some(w) =
-                            self.workload_cache.get(&o.metadata, || workload_info(&**o))
-                    {
+            ($store:expr, $index:expr) => {
+                stored += $store.len();
+                for o in $index.objects(&$store, ns) {
+                    if let Some(w) = self.workload_cache.get(&o.metadata, || workload_info(&*o)) {
                         ws.push((*w).clone());
                     }
                 }
             };
         }
-        from!(self.deployments);
-        from!(self.statefulsets);
-        from!(self.daemonsets);
-        from!(self.cronjobs);
+        from!(self.deployments, self.index.deployments);
+        from!(self.statefulsets, self.index.statefulsets);
+        from!(self.daemonsets, self.index.daemonsets);
+        from!(self.cronjobs, self.index.cronjobs);
         if self.workload_cache.len_over(stored) {
             let (d, s, ds, c) = (
                 self.deployments.state(),
@@ -442,22 +545,19 @@ impl Ctx {
     /// The states of the namespace's other Secrets.
     fn other_states(&self, ns: &str, name: &str, now: OffsetDateTime) -> Vec<SecretState> {
         let mut out = Vec::new();
-        let all = self.secrets.state();
-        for s in &all {
-            if s.metadata.namespace.as_deref() != Some(ns)
-                || s.metadata.name.as_deref() == Some(name)
-            {
+        for s in self.index.secrets.objects(&self.secrets, ns) {
+            if s.metadata.name.as_deref() == Some(name) {
                 continue;
             }
-            if let Some(m) = self.secret_cache.get(&s.metadata, || secret_meta(s)) {
+            if let Some(m) = self.secret_cache.get(&s.metadata, || secret_meta(&s)) {
                 out.push(self.state_of(&m, now));
             }
         }
-        if self.secret_cache.len_over(all.len()) {
-            self.secret_cache.prune(
-                all.iter().filter_map(|o| o.metadata.uid.as_deref()),
-                all.len(),
-            );
+        let stored = self.secrets.len();
+        if self.secret_cache.len_over(stored) {
+            let all = self.secrets.state();
+            self.secret_cache
+                .prune(all.iter().filter_map(|o| o.metadata.uid.as_deref()), stored);
         }
         out
     }
@@ -550,6 +650,24 @@ async fn reconcile_inner(obj: &SecretObj, ctx: &Ctx) -> Result<Action, Reconcile
     let mut meta = (*meta).clone();
     let ns = meta.namespace.clone();
     let name = meta.name.clone();
+    {
+        let mut rotated = ctx
+            .rotated_from
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let key = (ns.clone(), name.clone());
+        match rotated.get(&key) {
+            // The watch has not delivered our rotation yet: it will trigger
+            // this Secret again when it does.
+            Some(rv) if *rv == meta.resource_version => {
+                return Ok(Action::requeue(StdDuration::from_secs(1)));
+            }
+            Some(_) => {
+                rotated.remove(&key);
+            }
+            None => {}
+        }
+    }
     let mut next: Vec<OffsetDateTime> =
         vec![now + time::Duration::try_from(ctx.cfg.resync).unwrap_or(time::Duration::minutes(5))];
     // 0. Workloads seen for the first time are baselined at the versions
@@ -581,6 +699,10 @@ async fn reconcile_inner(obj: &SecretObj, ctx: &Ctx) -> Result<Action, Reconcile
                 let r = apply_rotation(&ctx.client, &d, &meta, &ctx.audit, &ctx.actor, now).await;
                 Metrics::count(&ctx.metrics.rotations, r.is_ok());
                 r?;
+                ctx.rotated_from
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert((ns.clone(), name.clone()), meta.resource_version.clone());
                 if let RotAction::Rotate { version, .. } = &d.action {
                     meta.annotations.insert(VERSION.into(), version.to_string());
                 }
@@ -776,28 +898,37 @@ async fn lead(
     // the streams themselves: `Store::wait_until_ready` keeps a single
     // waker, so a second waiter beside the Controller's is never woken.
     let synced = Arc::new(AtomicU8::new(0));
+    let index = Indexes {
+        secrets: NsIndex::new(),
+        deployments: NsIndex::new(),
+        statefulsets: NsIndex::new(),
+        daemonsets: NsIndex::new(),
+        cronjobs: NsIndex::new(),
+    };
     let (sreader, swriter) = reflector::store::<SecretObj>();
     // Metadata only: Secret values never cross the wire.
     let secrets = watcher(Api::<SecretObj>::all(client.clone()), wc.clone())
         .default_backoff()
         .reflect(swriter)
+        .inspect(index_into(&index.secrets, &sreader))
         .inspect(mark_synced(&synced, metrics, 1))
         .applied_objects();
     macro_rules! reflect {
-        ($t:ty, $bit:expr) => {{
+        ($t:ty, $bit:expr, $index:expr) => {{
             let (reader, writer) = reflector::store::<$t>();
             let stream = watcher(Api::<$t>::all(client.clone()), wc.clone())
                 .default_backoff()
                 .reflect(writer)
+                .inspect(index_into(&$index, &reader))
                 .inspect(mark_synced(&synced, metrics, $bit))
                 .applied_objects();
             (reader, stream)
         }};
     }
-    let (deployments, deploy_stream) = reflect!(Deployment, 2);
-    let (statefulsets, sts_stream) = reflect!(StatefulSet, 4);
-    let (daemonsets, ds_stream) = reflect!(DaemonSet, 8);
-    let (cronjobs, cron_stream) = reflect!(CronJob, 16);
+    let (deployments, deploy_stream) = reflect!(Deployment, 2, index.deployments);
+    let (statefulsets, sts_stream) = reflect!(StatefulSet, 4, index.statefulsets);
+    let (daemonsets, ds_stream) = reflect!(DaemonSet, 8, index.daemonsets);
+    let (cronjobs, cron_stream) = reflect!(CronJob, 16, index.cronjobs);
     let ctx = Arc::new(Ctx {
         client: client.clone(),
         cfg: cfg.clone(),
@@ -815,9 +946,11 @@ async fn lead(
         seen: Mutex::new(HashMap::new()),
         written: Mutex::new(HashMap::new()),
         failures: Mutex::new(HashMap::new()),
+        rotated_from: Mutex::new(HashMap::new()),
         workload_cache: Cache::default(),
         secret_cache: Cache::default(),
         synced,
+        index,
     });
     Controller::for_stream(secrets, sreader)
         .watches_stream(deploy_stream, |w: Deployment| secrets_of(&w))
