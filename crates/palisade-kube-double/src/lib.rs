@@ -1278,31 +1278,40 @@ fn list(
         },
         None => None,
     };
-    let in_scope = |k: &(String, String)| namespace.is_none_or(|ns| k.0 == ns);
-    let after_start = |k: &(String, String)| start.as_ref().is_none_or(|s| k > s);
+    // Keys are (namespace, name): seek to the page's first key instead of
+    // scanning from the start (50,000 objects take hundreds of pages).
+    use std::ops::Bound;
+    let lower = match (&start, namespace) {
+        (Some(k), Some(ns)) if k.0.as_str() < ns => Bound::Included((ns.to_owned(), String::new())),
+        (Some(k), _) => Bound::Excluded(k.clone()),
+        (None, Some(ns)) => Bound::Included((ns.to_owned(), String::new())),
+        (None, None) => Bound::Unbounded,
+    };
     let mut selected = objects
-        .iter()
-        .filter(|(k, _)| in_scope(k) && after_start(k));
-    let mut items: Vec<Value> = Vec::new();
+        .range((lower, Bound::Unbounded))
+        .take_while(|(k, _)| namespace.is_none_or(|ns| k.0 == ns));
+    let mut items: Vec<&Value> = Vec::new();
     let mut last: Option<&(String, String)> = None;
     for (k, o) in selected.by_ref() {
         if limit.is_some_and(|l| items.len() >= l) {
             break;
         }
-        items.push(if metadata_only {
-            partial(o)
-        } else if res.custom {
-            o.clone()
-        } else {
-            strip_type_meta(o)
-        });
+        items.push(o);
         last = Some(k);
     }
     // Anything left after the page?
-    let remaining = objects
-        .iter()
-        .filter(|(k, _)| in_scope(k) && last.is_none_or(|l| *k > l) && after_start(k))
-        .count();
+    let remaining = if limit.is_some_and(|l| items.len() >= l) {
+        let l = last.cloned();
+        objects
+            .range((
+                l.map_or(Bound::Unbounded, Bound::Excluded),
+                Bound::Unbounded,
+            ))
+            .take_while(|(k, _)| namespace.is_none_or(|ns| k.0 == ns))
+            .count()
+    } else {
+        0
+    };
     let rv = store.resource_version;
     let mut meta = Map::new();
     meta.insert("resourceVersion".into(), Value::String(rv.to_string()));
@@ -1313,22 +1322,106 @@ fn list(
         meta.insert("continue".into(), Value::String(encode_continue(rv, l)));
         meta.insert("remainingItemCount".into(), Value::from(remaining));
     }
-    let body = if metadata_only {
-        json!({
-            "kind": "PartialObjectMetadataList",
-            "apiVersion": "meta.k8s.io/v1",
-            "metadata": meta,
-            "items": items,
-        })
+    let mut head = Map::new();
+    if metadata_only {
+        head.insert("kind".into(), "PartialObjectMetadataList".into());
+        head.insert("apiVersion".into(), "meta.k8s.io/v1".into());
     } else {
-        json!({
-            "kind": format!("{}List", res.kind),
-            "apiVersion": res.api_version(),
-            "metadata": meta,
-            "items": items,
-        })
+        head.insert("kind".into(), format!("{}List", res.kind).into());
+        head.insert("apiVersion".into(), res.api_version().into());
+    }
+    head.insert("metadata".into(), Value::Object(meta));
+    let items = ListItems {
+        items,
+        shape: if metadata_only {
+            ItemShape::Partial
+        } else if res.custom {
+            ItemShape::AsStored
+        } else {
+            ItemShape::WithoutTypeMeta
+        },
     };
-    (StatusCode::OK, to_vec(&body))
+    // Serialised from the stored objects in place: no copy of a page.
+    let mut out = Vec::with_capacity(items.items.len() * 1024);
+    let body = ListBody { head: &head, items };
+    if serde_json::to_writer(&mut out, &body).is_err() {
+        out.clear();
+    }
+    (StatusCode::OK, out)
+}
+
+/// How a list item is written.
+#[derive(Clone, Copy)]
+enum ItemShape {
+    /// `PartialObjectMetadata` (kind, apiVersion, metadata).
+    Partial,
+    /// As stored, with apiVersion and kind (custom resources).
+    AsStored,
+    /// Without apiVersion and kind, as the server writes typed lists.
+    WithoutTypeMeta,
+}
+
+struct ListItems<'a> {
+    items: Vec<&'a Value>,
+    shape: ItemShape,
+}
+
+struct ListBody<'a> {
+    head: &'a Map<String, Value>,
+    items: ListItems<'a>,
+}
+
+impl serde::Serialize for ListBody<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut m = s.serialize_map(Some(self.head.len() + 1))?;
+        for (k, v) in self.head {
+            m.serialize_entry(k, v)?;
+        }
+        m.serialize_entry("items", &self.items)?;
+        m.end()
+    }
+}
+
+impl serde::Serialize for ListItems<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap as _, SerializeSeq as _};
+        struct Item<'a>(&'a Value, ItemShape);
+        impl serde::Serialize for Item<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let Value::Object(o) = self.0 else {
+                    return self.0.serialize(s);
+                };
+                match self.1 {
+                    ItemShape::AsStored => self.0.serialize(s),
+                    ItemShape::WithoutTypeMeta => {
+                        let mut m = s.serialize_map(None)?;
+                        for (k, v) in o {
+                            if k != "apiVersion" && k != "kind" {
+                                m.serialize_entry(k, v)?;
+                            }
+                        }
+                        m.end()
+                    }
+                    ItemShape::Partial => {
+                        let mut m = s.serialize_map(Some(3))?;
+                        m.serialize_entry("kind", "PartialObjectMetadata")?;
+                        m.serialize_entry("apiVersion", "meta.k8s.io/v1")?;
+                        match o.get("metadata") {
+                            Some(md) => m.serialize_entry("metadata", md)?,
+                            None => m.serialize_entry("metadata", &Map::new())?,
+                        }
+                        m.end()
+                    }
+                }
+            }
+        }
+        let mut seq = s.serialize_seq(Some(self.items.len()))?;
+        for o in &self.items {
+            seq.serialize_element(&Item(o, self.shape))?;
+        }
+        seq.end()
+    }
 }
 
 /// A single object as the server returns it: with apiVersion and kind.
@@ -1339,18 +1432,6 @@ fn with_type_meta(o: &Value, res: &Resource) -> Value {
         m.insert("kind".into(), Value::String(res.kind.clone()));
     }
     o
-}
-
-fn strip_type_meta(o: &Value) -> Value {
-    match o {
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .filter(|(k, _)| *k != "apiVersion" && *k != "kind")
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
 }
 
 #[cfg(test)]
