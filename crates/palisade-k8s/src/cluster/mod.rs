@@ -180,6 +180,14 @@ pub enum ClusterError {
     /// The async runtime could not start.
     #[error("cannot start the async runtime: {0}")]
     Runtime(#[source] std::io::Error),
+    /// A list task stopped without an answer (it panicked or was cancelled).
+    #[error("listing {kind} stopped: {message}")]
+    Task {
+        /// `Kind`.
+        kind: String,
+        /// Why.
+        message: String,
+    },
 }
 
 /// One kind listed.
@@ -325,8 +333,25 @@ pub async fn load(opts: &ClusterOptions) -> Result<ClusterLoad, ClusterError> {
         }
     }
     let context_arc: Arc<str> = Arc::from(context.as_str());
+    // Each list is its own task: decoding a page (most of a list's CPU
+    // time) then runs on any worker thread while the other lists wait for
+    // their answers, instead of inside the one task that polls them all.
+    let page_size = opts.page_size;
     let results: Vec<Result<TaskResult, ClusterError>> = futures::stream::iter(tasks)
-        .map(|t| list_all(&client, t, opts.page_size, context_arc.clone()))
+        .map(|t| {
+            let (client, context) = (client.clone(), context_arc.clone());
+            let what = t.ar.kind.clone();
+            async move {
+                tokio::spawn(async move { list_all(&client, t, page_size, context).await })
+                    .await
+                    .unwrap_or_else(|e| {
+                        Err(ClusterError::Task {
+                            kind: what,
+                            message: e.to_string(),
+                        })
+                    })
+            }
+        })
         .buffer_unordered(opts.concurrency.max(1))
         .collect()
         .await;
