@@ -316,3 +316,59 @@ async fn health_and_metrics_endpoints() {
     );
     assert!(text.ends_with("# EOF\n"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn argo_rollouts_roll_when_their_secret_rotates() {
+    let mut d = palisade_kube_double::Double::new();
+    d.add(json!({"apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "db", "namespace": "llm", "annotations": {
+            "palisade.dev/rotate-every": "30d", "palisade.dev/generator": "password length=32"}},
+        "stringData": {"password": "initial-value-0001"}}))
+        .unwrap();
+    // Adding the object installs the Rollout CRD in the double; the shape
+    // is Argo Rollouts' own (spec.template, spec.strategy.canary.steps).
+    d.add(
+        json!({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+        "metadata": {"name": "llm-canary", "namespace": "llm"},
+        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "llm-canary"}},
+            "strategy": {"canary": {"steps": [{"setWeight": 20}, {"pause": {"duration": "10m"}}]}},
+            "template": {"metadata": {"labels": {"app": "llm-canary"}},
+                "spec": {"containers": [{"name": "vllm", "image": "vllm/vllm-openai:v0.6.3",
+                    "env": [{"name": "DB_PASSWORD",
+                        "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}}]}]}}}}),
+    )
+    .unwrap();
+    let d = d.start().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let a = replica(&d, &dir, "replica-a").await;
+    wait_for("replica-a ready", || a.metrics.is_ready()).await;
+    wait_for("db rotated", || {
+        get(&d, "", "secrets", "db")["metadata"]["annotations"]["palisade.dev/version"] == "1"
+    })
+    .await;
+    wait_for("the Rollout rolled", || {
+        get(&d, "argoproj.io", "rollouts", "llm-canary")["spec"]["template"]["metadata"]
+            ["annotations"]
+            .get(CHECKSUM)
+            .is_some()
+    })
+    .await;
+    let r = get(&d, "argoproj.io", "rollouts", "llm-canary");
+    assert!(
+        r["spec"]["template"]["metadata"]["annotations"]
+            .get(RESTARTED_AT)
+            .is_some()
+    );
+    // The rest of the Rollout is untouched.
+    assert_eq!(r["spec"]["strategy"]["canary"]["steps"][0]["setWeight"], 20);
+    assert!(
+        a.audit
+            .records()
+            .iter()
+            .any(|x| x.action == "rollout" && x.object == "Rollout/llm/llm-canary"),
+        "{:?}",
+        a.audit.records()
+    );
+    a.stop.send(true).unwrap();
+    a.task.await.unwrap();
+}

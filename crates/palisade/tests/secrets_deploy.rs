@@ -131,7 +131,8 @@ fn rbac_is_what_the_controller_calls_and_no_more() {
     let objs = objects();
     // crates/palisade-secrets/src/cluster/: metadata-only list/watch and
     // patches (rotation, dry-run key probes) of Secrets; list/watch
-    // (reflectors) and merge patches (rollouts) of the workloads;
+    // (reflectors) and merge patches (rollouts) of the workloads, Argo
+    // Rollouts included;
     // events.k8s.io/v1 Events created. No get: the controller never reads
     // a Secret value (the CA of issuer= generators is granted by name).
     let mut expected = Vec::new();
@@ -141,6 +142,7 @@ fn rbac_is_what_the_controller_calls_and_no_more() {
             expected.push(("apps", r, v));
         }
         expected.push(("batch", "cronjobs", v));
+        expected.push(("argoproj.io", "rollouts", v));
     }
     expected.push(("events.k8s.io", "events", "create"));
     assert_eq!(

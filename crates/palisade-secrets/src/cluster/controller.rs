@@ -3,8 +3,10 @@
 //! - kube-rs runtime: a metadata-only watcher of Secrets (values never
 //!   cross the wire) reflected into a store drives a [`Controller`] that
 //!   reconciles one Secret at a time; reflectors of Deployments,
-//!   StatefulSets, DaemonSets and CronJobs feed the rollout planner and
-//!   re-trigger the Secrets a changed workload consumes.
+//!   StatefulSets, DaemonSets, CronJobs and Argo Rollouts (when the cluster
+//!   serves `argoproj.io/v1alpha1` at the start of a leadership term) feed
+//!   the rollout planner and re-trigger the Secrets a changed workload
+//!   consumes.
 //! - A reconcile rotates the Secret when [`crate::rotation::decide`] says so,
 //!   then applies [`crate::rollout::plan_rollouts`] to the workloads that
 //!   track it, and requeues at the next due time, debounce end or rate-limit
@@ -29,7 +31,7 @@ use k8s_openapi::api::batch::v1::CronJob;
 use k8s_openapi::api::core::v1::Secret;
 use kube::Client;
 use kube::api::Api;
-use kube::core::{ApiResource, PartialObjectMeta};
+use kube::core::{ApiResource, DynamicObject, PartialObjectMeta};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::{WatchStreamExt as _, reflector, watcher};
@@ -264,6 +266,10 @@ struct Ctx {
     synced: Arc<AtomicU8>,
     /// The stores' objects by namespace.
     index: Indexes,
+    /// Argo Rollouts, when the cluster serves them.
+    rollouts: Option<(Store<DynamicObject>, ApiResource)>,
+    /// The bits of `synced` that mean every reflector has its list.
+    all_synced: u8,
 }
 
 /// One [`NsIndex`] per store.
@@ -273,23 +279,31 @@ struct Indexes {
     statefulsets: Arc<NsIndex>,
     daemonsets: Arc<NsIndex>,
     cronjobs: Arc<NsIndex>,
+    rollouts: Arc<NsIndex>,
 }
 
 /// Bits of the Secret, Deployment, StatefulSet, DaemonSet and CronJob
 /// reflectors.
 const ALL_SYNCED: u8 = 0b1_1111;
 
+/// Reconciles in flight at once.
+const RECONCILE_CONCURRENCY: u16 = 32;
+
+/// Bit of the Argo Rollouts reflector (when the cluster serves them).
+const ROLLOUTS_SYNCED: u8 = 0b10_0000;
+
 /// Sets `bit` in `synced` when a reflector stream delivers its initial list,
-/// and marks the replica ready once every bit is set.
+/// and marks the replica ready once every bit of `all` is set.
 fn mark_synced<K>(
     synced: &Arc<AtomicU8>,
     metrics: &Arc<Metrics>,
     bit: u8,
+    all: u8,
 ) -> impl FnMut(&Result<watcher::Event<K>, watcher::Error>) + use<K> {
     let (synced, metrics) = (synced.clone(), metrics.clone());
     move |e| {
         if matches!(e, Ok(watcher::Event::InitDone))
-            && synced.fetch_or(bit, Ordering::AcqRel) | bit == ALL_SYNCED
+            && synced.fetch_or(bit, Ordering::AcqRel) | bit == all
         {
             metrics.ready.store(true, Ordering::Relaxed);
         }
@@ -302,6 +316,9 @@ pub enum ReconcileError {
     /// An API action failed.
     #[error("{0}")]
     Apply(#[from] ApplyError),
+    /// The reconcile task stopped without an answer (it panicked).
+    #[error("reconcile task: {0}")]
+    Task(String),
 }
 
 fn to_object<K: serde::Serialize>(o: &K, ar: &ApiResource) -> Option<palisade_k8s::Object> {
@@ -370,10 +387,10 @@ impl NsIndex {
     }
 
     /// The stored objects of namespace `ns`, by name.
-    fn objects<K>(&self, store: &Store<K>, ns: &str) -> Vec<Arc<K>>
+    fn objects<K>(&self, store: &Store<K>, ns: &str, dt: &K::DynamicType) -> Vec<Arc<K>>
     where
         K: kube::Resource + Clone + 'static,
-        K::DynamicType: Eq + std::hash::Hash + Clone + Default,
+        K::DynamicType: Eq + std::hash::Hash + Clone,
     {
         let names: Vec<String> = self
             .0
@@ -384,7 +401,7 @@ impl NsIndex {
             .unwrap_or_default();
         names
             .into_iter()
-            .filter_map(|n| store.get(&ObjectRef::new(&n).within(ns)))
+            .filter_map(|n| store.get(&ObjectRef::new_with(&n, dt.clone()).within(ns)))
             .collect()
     }
 }
@@ -482,7 +499,11 @@ impl<T> Cache<T> {
 fn workload_info<K: serde::Serialize + kube::Resource<DynamicType = ()>>(
     o: &K,
 ) -> Option<WorkloadInfo> {
-    let obj = to_object(o, &ApiResource::erase::<K>(&()))?;
+    workload_info_with(o, &ApiResource::erase::<K>(&()))
+}
+
+fn workload_info_with<K: serde::Serialize>(o: &K, ar: &ApiResource) -> Option<WorkloadInfo> {
+    let obj = to_object(o, ar)?;
     WorkloadInfo::from_objects(std::slice::from_ref(&obj))
         .into_iter()
         .next()
@@ -503,7 +524,7 @@ impl Ctx {
         macro_rules! from {
             ($store:expr, $index:expr) => {
                 stored += $store.len();
-                for o in $index.objects(&$store, ns) {
+                for o in $index.objects(&$store, ns, &()) {
                     if let Some(w) = self.workload_cache.get(&o.metadata, || workload_info(&*o)) {
                         ws.push((*w).clone());
                     }
@@ -514,6 +535,17 @@ impl Ctx {
         from!(self.statefulsets, self.index.statefulsets);
         from!(self.daemonsets, self.index.daemonsets);
         from!(self.cronjobs, self.index.cronjobs);
+        if let Some((store, ar)) = &self.rollouts {
+            stored += store.len();
+            for o in self.index.rollouts.objects(store, ns, ar) {
+                if let Some(w) = self
+                    .workload_cache
+                    .get(&o.metadata, || workload_info_with(&*o, ar))
+                {
+                    ws.push((*w).clone());
+                }
+            }
+        }
         if self.workload_cache.len_over(stored) {
             let (d, s, ds, c) = (
                 self.deployments.state(),
@@ -521,12 +553,18 @@ impl Ctx {
                 self.daemonsets.state(),
                 self.cronjobs.state(),
             );
+            let r = self
+                .rollouts
+                .as_ref()
+                .map(|(store, _)| store.state())
+                .unwrap_or_default();
             let live = d
                 .iter()
                 .filter_map(|o| o.metadata.uid.as_deref())
                 .chain(s.iter().filter_map(|o| o.metadata.uid.as_deref()))
                 .chain(ds.iter().filter_map(|o| o.metadata.uid.as_deref()))
-                .chain(c.iter().filter_map(|o| o.metadata.uid.as_deref()));
+                .chain(c.iter().filter_map(|o| o.metadata.uid.as_deref()))
+                .chain(r.iter().filter_map(|o| o.metadata.uid.as_deref()));
             self.workload_cache.prune(live, stored);
         }
         let written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
@@ -545,7 +583,7 @@ impl Ctx {
     /// The states of the namespace's other Secrets.
     fn other_states(&self, ns: &str, name: &str, now: OffsetDateTime) -> Vec<SecretState> {
         let mut out = Vec::new();
-        for s in self.index.secrets.objects(&self.secrets, ns) {
+        for s in self.index.secrets.objects(&self.secrets, ns, &()) {
             if s.metadata.name.as_deref() == Some(name) {
                 continue;
             }
@@ -620,11 +658,19 @@ async fn reconcile(obj: Arc<SecretObj>, ctx: Arc<Ctx>) -> Result<Action, Reconci
     // this Secret may be missing from the stores: it would then be baselined
     // after a rotation and never roll for it. Wait for the lists (not
     // counted as a reconcile).
-    if ctx.synced.load(Ordering::Acquire) != ALL_SYNCED {
+    if ctx.synced.load(Ordering::Acquire) != ctx.all_synced {
         return Ok(Action::requeue(StdDuration::from_millis(100)));
     }
     let started = std::time::Instant::now();
-    let r = reconcile_inner(&obj, &ctx).await;
+    // The Controller polls every reconcile inside its one runner task: the
+    // planning work then ran on a single thread. Spawned, it runs on any
+    // worker thread.
+    let r = {
+        let (obj, ctx) = (obj.clone(), ctx.clone());
+        tokio::spawn(async move { reconcile_inner(&obj, &ctx).await })
+            .await
+            .unwrap_or_else(|e| Err(ReconcileError::Task(e.to_string())))
+    };
     ctx.metrics
         .duration
         .observe(started.elapsed().as_secs_f64());
@@ -767,7 +813,11 @@ fn error_policy(obj: Arc<SecretObj>, err: &ReconcileError, ctx: Arc<Ctx>) -> Act
 fn secrets_of<K: serde::Serialize + kube::Resource<DynamicType = ()>>(
     w: &K,
 ) -> Vec<ObjectRef<SecretObj>> {
-    let Some(o) = to_object(w, &ApiResource::erase::<K>(&())) else {
+    secrets_of_with(w, &ApiResource::erase::<K>(&()))
+}
+
+fn secrets_of_with<K: serde::Serialize>(w: &K, ar: &ApiResource) -> Vec<ObjectRef<SecretObj>> {
+    let Some(o) = to_object(w, ar) else {
         return Vec::new();
     };
     let ns = o.effective_namespace().to_owned();
@@ -791,6 +841,23 @@ fn secrets_of<K: serde::Serialize + kube::Resource<DynamicType = ()>>(
         })
         .map(|n| ObjectRef::new(&n).within(&ns))
         .collect()
+}
+
+/// The Argo Rollouts resource (`argoproj.io/v1alpha1` `Rollout`) when the
+/// cluster serves it: its workloads roll like Deployments (Argo Rollouts
+/// starts a new revision when the pod template changes), as stakater
+/// Reloader does for them.
+async fn argo_rollouts(client: &Client) -> Option<ApiResource> {
+    let gvk = kube::core::GroupVersionKind::gvk("argoproj.io", "v1alpha1", "Rollout");
+    match kube::discovery::pinned_kind(client, &gvk).await {
+        Ok((ar, _)) => Some(ar),
+        Err(kube::Error::Api(s)) if s.code == 404 => None,
+        Err(kube::Error::Discovery(_)) => None,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot discover Argo Rollouts; not watching them");
+            None
+        }
+    }
 }
 
 /// Stops the renewal task when the leading future is dropped (a replica
@@ -904,6 +971,13 @@ async fn lead(
         statefulsets: NsIndex::new(),
         daemonsets: NsIndex::new(),
         cronjobs: NsIndex::new(),
+        rollouts: NsIndex::new(),
+    };
+    let rollouts_ar = argo_rollouts(client).await;
+    let all = if rollouts_ar.is_some() {
+        ALL_SYNCED | ROLLOUTS_SYNCED
+    } else {
+        ALL_SYNCED
     };
     let (sreader, swriter) = reflector::store::<SecretObj>();
     // Metadata only: Secret values never cross the wire.
@@ -911,7 +985,7 @@ async fn lead(
         .default_backoff()
         .reflect(swriter)
         .inspect(index_into(&index.secrets, &sreader))
-        .inspect(mark_synced(&synced, metrics, 1))
+        .inspect(mark_synced(&synced, metrics, 1, all))
         .applied_objects();
     macro_rules! reflect {
         ($t:ty, $bit:expr, $index:expr) => {{
@@ -920,7 +994,7 @@ async fn lead(
                 .default_backoff()
                 .reflect(writer)
                 .inspect(index_into(&$index, &reader))
-                .inspect(mark_synced(&synced, metrics, $bit))
+                .inspect(mark_synced(&synced, metrics, $bit, all))
                 .applied_objects();
             (reader, stream)
         }};
@@ -929,6 +1003,24 @@ async fn lead(
     let (statefulsets, sts_stream) = reflect!(StatefulSet, 4, index.statefulsets);
     let (daemonsets, ds_stream) = reflect!(DaemonSet, 8, index.daemonsets);
     let (cronjobs, cron_stream) = reflect!(CronJob, 16, index.cronjobs);
+    let rollouts = rollouts_ar.map(|ar| {
+        let writer = reflector::store::Writer::<DynamicObject>::new(ar.clone());
+        let reader = writer.as_reader();
+        let stream = watcher(
+            Api::<DynamicObject>::all_with(client.clone(), &ar),
+            wc.clone(),
+        )
+        .default_backoff()
+        .reflect(writer)
+        .inspect(index_into(&index.rollouts, &reader))
+        .inspect(mark_synced(&synced, metrics, ROLLOUTS_SYNCED, all))
+        .applied_objects();
+        (reader, ar, stream)
+    });
+    let (rollout_store, rollout_stream) = match rollouts {
+        Some((reader, ar, stream)) => (Some((reader, ar.clone())), Some((ar, stream))),
+        None => (None, None),
+    };
     let ctx = Arc::new(Ctx {
         client: client.clone(),
         cfg: cfg.clone(),
@@ -951,12 +1043,31 @@ async fn lead(
         secret_cache: Cache::default(),
         synced,
         index,
+        rollouts: rollout_store,
+        all_synced: all,
     });
-    Controller::for_stream(secrets, sreader)
+    let mut controller = Controller::for_stream(secrets, sreader)
         .watches_stream(deploy_stream, |w: Deployment| secrets_of(&w))
         .watches_stream(sts_stream, |w: StatefulSet| secrets_of(&w))
         .watches_stream(ds_stream, |w: DaemonSet| secrets_of(&w))
-        .watches_stream(cron_stream, |w: CronJob| secrets_of(&w))
+        .watches_stream(cron_stream, |w: CronJob| secrets_of(&w));
+    if let Some((ar, stream)) = rollout_stream {
+        // A Rollout's resource type is known at run time only: its changes
+        // re-trigger the Secrets it consumes through `reconcile_on`.
+        controller = controller.reconcile_on(stream.flat_map(move |r| {
+            futures::stream::iter(match r {
+                Ok(o) => secrets_of_with(&o, &ar),
+                Err(_) => Vec::new(),
+            })
+        }));
+    }
+    controller
+        // At most this many Secrets are reconciled at once: a bounded queue
+        // of API calls instead of thousands in flight (each reconcile's
+        // latency was mostly waiting behind the others).
+        .with_config(
+            kube::runtime::controller::Config::default().concurrency(RECONCILE_CONCURRENCY),
+        )
         .graceful_shutdown_on(stop)
         .run(reconcile, error_policy, ctx)
         .for_each(|_| std::future::ready(()))
