@@ -49,6 +49,7 @@ use base64::Engine as _;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
+use std::ops::Bound;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 pub mod patch;
@@ -1280,7 +1281,6 @@ fn list(
     };
     // Keys are (namespace, name): seek to the page's first key instead of
     // scanning from the start (50,000 objects take hundreds of pages).
-    use std::ops::Bound;
     let lower = match (&start, namespace) {
         (Some(k), Some(ns)) if k.0.as_str() < ns => Bound::Included((ns.to_owned(), String::new())),
         (Some(k), _) => Bound::Excluded(k.clone()),
