@@ -664,10 +664,15 @@ async fn reconcile(obj: Arc<SecretObj>, ctx: Arc<Ctx>) -> Result<Action, Reconci
     let started = std::time::Instant::now();
     // The Controller polls every reconcile inside its one runner task: the
     // planning work then ran on a single thread. Spawned, it runs on any
-    // worker thread.
+    // worker thread; aborted when the Controller drops it (a replica that
+    // lost the Lease stops acting, as it did when the future was polled
+    // in place).
     let r = {
         let (obj, ctx) = (obj.clone(), ctx.clone());
-        tokio::spawn(async move { reconcile_inner(&obj, &ctx).await })
+        let mut task = AbortOnDrop(tokio::spawn(
+            async move { reconcile_inner(&obj, &ctx).await },
+        ));
+        (&mut task.0)
             .await
             .unwrap_or_else(|e| Err(ReconcileError::Task(e.to_string())))
     };
@@ -862,9 +867,9 @@ async fn argo_rollouts(client: &Client) -> Option<ApiResource> {
 
 /// Stops the renewal task when the leading future is dropped (a replica
 /// that dies must stop renewing, or the Lease never expires).
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
+struct AbortOnDrop<T = ()>(tokio::task::JoinHandle<T>);
 
-impl Drop for AbortOnDrop {
+impl<T> Drop for AbortOnDrop<T> {
     fn drop(&mut self) {
         self.0.abort();
     }
