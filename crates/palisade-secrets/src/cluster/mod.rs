@@ -207,17 +207,7 @@ fn no_redact(s: &str) -> String {
 
 /// `metav1.MicroTime`: RFC 3339 with microseconds.
 pub fn micro_time(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.microsecond()
-    )
+    palisade_core::clock::rfc3339_micros(t)
 }
 
 /// What an Event is about.
