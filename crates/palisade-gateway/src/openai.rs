@@ -394,7 +394,17 @@ impl ParsedRequest {
     /// streams `stream_options.include_usage` forced so the answer can be
     /// settled exactly.
     pub fn upstream_body(&self, completion_cap: u64) -> Map<String, Value> {
-        let mut b = self.body.clone();
+        self.rewrite(self.body.clone(), completion_cap)
+    }
+
+    /// [`ParsedRequest::upstream_body`] without copying: moves the body out
+    /// (`self.body` is left empty).
+    pub fn take_upstream_body(&mut self, completion_cap: u64) -> Map<String, Value> {
+        let b = std::mem::take(&mut self.body);
+        self.rewrite(b, completion_cap)
+    }
+
+    fn rewrite(&self, mut b: Map<String, Value>, completion_cap: u64) -> Map<String, Value> {
         match self.endpoint {
             Endpoint::ChatCompletions => {
                 if b.contains_key("max_completion_tokens") {
@@ -505,6 +515,9 @@ mod tests {
         assert_eq!(up["max_tokens"], 256);
         assert_eq!(up["stream_options"]["include_usage"], true);
         assert_eq!(up["extra"]["x"], 1);
+        let mut r = r;
+        assert_eq!(r.take_upstream_body(256), up);
+        assert!(r.body.is_empty());
     }
 
     #[test]

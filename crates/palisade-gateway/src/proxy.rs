@@ -55,7 +55,9 @@ pub struct Runtime {
     pub auth: Authenticator,
     /// Upstreams.
     pub pool: Pool,
-    limits: HashMap<String, Limits>,
+    /// Each tenant's configuration (shared by its requests, never cloned
+    /// per request) and limits, by ID.
+    tenants: HashMap<String, (Arc<TenantConfig>, Limits)>,
     health: Mutex<Vec<HealthTask>>,
 }
 
@@ -64,16 +66,16 @@ impl Runtime {
     pub fn new(cfg: GatewayConfig) -> Result<Runtime, BuildError> {
         let auth = Authenticator::new(&cfg)?;
         let pool = Pool::new(&cfg)?;
-        let limits = cfg
+        let tenants = cfg
             .tenants
             .iter()
-            .map(|t| (t.id.clone(), Limits::from(t)))
+            .map(|t| (t.id.clone(), (Arc::new(t.clone()), Limits::from(t))))
             .collect();
         Ok(Runtime {
             cfg,
             auth,
             pool,
-            limits,
+            tenants,
             health: Mutex::new(Vec::new()),
         })
     }
@@ -358,9 +360,9 @@ impl Outcome {
             let store = Arc::clone(&sh.store);
             let limits = self
                 .runtime
-                .limits
+                .tenants
                 .get(&self.tenant)
-                .cloned()
+                .map(|(_, l)| l.clone())
                 .unwrap_or_default();
             let tenant = self.tenant.clone();
             let state = self.state.clone();
@@ -582,9 +584,9 @@ pub(crate) async fn read_body(
 }
 
 /// The text filters of a tenant, chained, as a factory (one per choice).
-fn filter_factory(hooks: &[Arc<dyn ProxyHooks>], tenant: &TenantConfig) -> FilterFactory {
+fn filter_factory(hooks: &[Arc<dyn ProxyHooks>], tenant: &Arc<TenantConfig>) -> FilterFactory {
     let hooks: Vec<Arc<dyn ProxyHooks>> = hooks.to_vec();
-    let tenant = tenant.clone();
+    let tenant = Arc::clone(tenant);
     Box::new(move || {
         let fs: Vec<Box<dyn TextFilter>> = hooks
             .iter()
@@ -603,12 +605,12 @@ pub(crate) fn authenticate(
     rt: &Runtime,
     headers: &HeaderMap,
     o: &mut Outcome,
-) -> Result<TenantConfig, ApiError> {
+) -> Result<Arc<TenantConfig>, ApiError> {
     let id = rt.auth.authenticate(headers)?;
     let t = rt
-        .cfg
-        .tenant(&id)
-        .cloned()
+        .tenants
+        .get(&id)
+        .map(|(t, _)| Arc::clone(t))
         .ok_or_else(|| ApiError::unauthenticated("the token names an unknown tenant"))?;
     o.tenant.clone_from(&t.id);
     Ok(t)
@@ -665,8 +667,9 @@ pub(crate) async fn reserve(
     let limits = match limits_override {
         Some(l) => l,
         None => rt
-            .limits
+            .tenants
             .get(&tenant.id)
+            .map(|(_, l)| l)
             .ok_or_else(|| ApiError::unauthenticated("unknown tenant"))?,
     };
     let sh = state.shared();
@@ -736,7 +739,7 @@ async fn openai(State(state): State<AppState>, req: Request) -> Response {
         Err(e) => return o.deny(&e),
     };
     let mut ctx = RequestCtx::default();
-    let parsed = match check_request(&state, &rt, &tenant, endpoint, &bytes, &mut ctx, &mut o) {
+    let mut parsed = match check_request(&state, &rt, &tenant, endpoint, &bytes, &mut ctx, &mut o) {
         Ok(p) => p,
         Err(e) => return o.deny(&e),
     };
@@ -747,7 +750,7 @@ async fn openai(State(state): State<AppState>, req: Request) -> Response {
     if let Err(e) = reserve(&state, &rt, &tenant, want, &mut o, None).await {
         return o.deny(&e);
     }
-    let mut up_body = parsed.upstream_body(cap);
+    let mut up_body = parsed.take_upstream_body(cap);
     for h in &sh.hooks {
         h.upstream_request_filter(&mut ctx, &tenant, &mut up_body);
     }
@@ -848,14 +851,20 @@ async fn openai(State(state): State<AppState>, req: Request) -> Response {
     };
     match serde_json::from_slice::<serde_json::Value>(&bytes) {
         Ok(mut v) => {
-            let (usage, n) = filter_json_answer(endpoint, &mut v, &factory);
+            let (usage, n, changed) = filter_json_answer(endpoint, &mut v, &factory);
             let counted = if usage.is_none() {
                 count_answer(endpoint, &parsed.model, &v)
             } else {
                 0
             };
             o.finish(Decision::Allow, usage, counted, n, None);
-            *out.body_mut() = Body::from(v.to_string());
+            // Nothing redacted: the upstream's own bytes go on (no
+            // re-encoding, and the upstream's field order is kept).
+            *out.body_mut() = if changed {
+                Body::from(v.to_string())
+            } else {
+                Body::from(bytes)
+            };
         }
         Err(_) => {
             o.finish(
@@ -1125,7 +1134,7 @@ async fn passthrough(State(state): State<AppState>, req: Request) -> Response {
     };
     let tenant = if route.auth {
         match authenticate(&rt, req.headers(), &mut o) {
-            Ok(t) => t.id,
+            Ok(t) => t.id.clone(),
             Err(e) => return o.deny(&e),
         }
     } else {

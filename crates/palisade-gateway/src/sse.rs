@@ -460,21 +460,25 @@ impl StreamProcessor {
 }
 
 /// Filters the text of a whole (non-streamed) JSON answer in place; returns
-/// the usage and the number of redactions.
+/// the usage, the number of redactions and whether any text changed.
 pub fn filter_json_answer(
     endpoint: Endpoint,
     v: &mut Value,
     factory: &FilterFactory,
-) -> (Option<Usage>, usize) {
+) -> (Option<Usage>, usize, bool) {
     let usage = v.get("usage").and_then(Usage::from_json);
     let mut n = 0;
+    let mut changed = false;
     let mut apply = |s: &mut Value| {
         if let Value::String(t) = s {
             if let Some(mut f) = factory() {
                 let mut out = f.push(t);
                 out.push_str(&f.finish());
                 n += f.redactions();
-                *t = out;
+                if out != *t {
+                    changed = true;
+                    *t = out;
+                }
             }
         }
     };
@@ -506,7 +510,7 @@ pub fn filter_json_answer(
         }
         Endpoint::Embeddings => {}
     }
-    (usage, n)
+    (usage, n, changed)
 }
 
 #[cfg(test)]
@@ -664,8 +668,12 @@ mod tests {
     #[test]
     fn whole_answers_are_filtered() {
         let mut v = serde_json::json!({"choices":[{"message":{"content":"a SECRET b"}}],"usage":{"prompt_tokens":1,"completion_tokens":2}});
-        let (u, n) = filter_json_answer(Endpoint::ChatCompletions, &mut v, &factory());
+        let (u, n, changed) = filter_json_answer(Endpoint::ChatCompletions, &mut v, &factory());
         assert_eq!(v["choices"][0]["message"]["content"], "a [REDACTED] b");
-        assert_eq!((u.unwrap().total(), n), (3, 1));
+        assert_eq!((u.unwrap().total(), n, changed), (3, 1, true));
+        let mut v = serde_json::json!({"choices":[{"message":{"content":"nothing here"}}]});
+        let (_, n, changed) = filter_json_answer(Endpoint::ChatCompletions, &mut v, &factory());
+        assert_eq!((n, changed), (0, false));
+        assert_eq!(v["choices"][0]["message"]["content"], "nothing here");
     }
 }
