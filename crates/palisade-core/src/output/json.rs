@@ -3,9 +3,10 @@
 //! map), so the bytes are stable whatever serde_json features are enabled.
 
 use super::{RenderOptions, TOOL_NAME};
-use crate::finding::Severity;
+use crate::finding::{Finding, FindingReferences, Severity};
 use crate::report::{JSON_SCHEMA_VERSION, Report, SuppressedBy};
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// The document `write` streams, field by field (kept for the test that
 /// compares the two).
@@ -109,27 +110,112 @@ pub(super) fn write(
     };
     field(w, false, "tool", &tool)?;
     field(w, false, "summary", &summary)?;
-    list(w, "findings", &report.findings)?;
-    list(w, "suppressed", &report.suppressed)?;
+    let parts = rule_parts(&report.findings)?;
+    list(w, "findings", &report.findings, |f, out| {
+        finding_into(f, &parts, out)
+    })?;
+    list(w, "suppressed", &report.suppressed, |s, out| {
+        pretty_into(s, 2, out)
+    })?;
     field(w, false, "diagnostics", &report.diagnostics)?;
     field(w, false, "notices", &report.notices)?;
     field(w, false, "inferenceServices", &report.inference_services)?;
     w.write_all(b"\n}\n")
 }
 
-/// Appends `value` as pretty JSON to `out`, every line after the first
-/// indented by `indent` more spaces (JSON strings hold no raw newline, so
-/// this is the nesting `to_writer_pretty` would give it).
-fn pretty_into<T: Serialize>(value: &T, indent: usize, out: &mut Vec<u8>) -> std::io::Result<()> {
-    let text = serde_json::to_vec_pretty(value).map_err(std::io::Error::from)?;
-    for (i, line) in text.split(|b| *b == b'\n').enumerate() {
-        if i > 0 {
-            out.push(b'\n');
-            out.resize(out.len() + indent, b' ');
+/// serde_json's `PrettyFormatter` (two spaces per level), starting `level`
+/// levels deep: a value nested in the document is written in one pass,
+/// with the bytes `to_writer_pretty` gives it in place.
+struct Nested {
+    level: usize,
+    has_value: bool,
+}
+
+impl Nested {
+    fn at(level: usize) -> Self {
+        Nested {
+            level,
+            has_value: false,
         }
-        out.extend_from_slice(line);
+    }
+}
+
+fn indent<W: ?Sized + std::io::Write>(w: &mut W, level: usize) -> std::io::Result<()> {
+    const SPACES: &[u8; 64] = b"                                                                ";
+    let mut n = level * 2;
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        w.write_all(&SPACES[..k])?;
+        n -= k;
     }
     Ok(())
+}
+
+impl serde_json::ser::Formatter for Nested {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(b"[")
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            w.write_all(b"\n")?;
+            indent(w, self.level)?;
+        }
+        w.write_all(b"]")
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        w.write_all(if first { b"\n" } else { b",\n" })?;
+        indent(w, self.level)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(b"{")
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            w.write_all(b"\n")?;
+            indent(w, self.level)?;
+        }
+        w.write_all(b"}")
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        w.write_all(if first { b"\n" } else { b",\n" })?;
+        indent(w, self.level)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+}
+
+/// Appends `value` as pretty JSON to `out`, as `to_writer_pretty` would
+/// write it `level` levels deep in the document.
+fn pretty_into<T: Serialize + ?Sized>(
+    value: &T,
+    level: usize,
+    out: &mut Vec<u8>,
+) -> std::io::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(out, Nested::at(level));
+    value.serialize(&mut ser).map_err(std::io::Error::from)
 }
 
 /// One member of the top-level object.
@@ -143,41 +229,137 @@ fn field<T: Serialize>(
     out.extend_from_slice(if first { b"\n  \"" } else { b",\n  \"" });
     out.extend_from_slice(key.as_bytes());
     out.extend_from_slice(b"\": ");
-    pretty_into(value, 2, &mut out)?;
+    pretty_into(value, 1, &mut out)?;
     w.write_all(&out)
 }
 
-/// A top-level list member, its items rendered in parallel.
-fn list<T: Serialize + Sync>(
+/// The `remediation` and `references` members of a rule's findings, rendered
+/// once per rule: every finding of a rule shares them, and they are most of
+/// a finding's bytes (a report of 339,000 findings is 457 MB).
+struct RuleParts<'a> {
+    remediation: &'a str,
+    references: FindingReferences,
+    /// `,\n      "remediation": ...,\n      "references": {...}` at the
+    /// depth of a finding in the `findings` list.
+    json: Vec<u8>,
+}
+
+/// Depth of the members of a finding in the `findings` list.
+const FINDING_MEMBER_LEVEL: usize = 3;
+
+fn rule_parts(findings: &[Finding]) -> std::io::Result<HashMap<&str, RuleParts<'_>>> {
+    let mut parts: HashMap<&str, RuleParts<'_>> = HashMap::new();
+    for f in findings {
+        if parts.contains_key(f.rule.as_ref()) {
+            continue;
+        }
+        let mut json = Vec::new();
+        member(&mut json, "remediation", &f.remediation)?;
+        member(&mut json, "references", &f.references)?;
+        parts.insert(
+            f.rule.as_ref(),
+            RuleParts {
+                remediation: &f.remediation,
+                references: f.references,
+                json,
+            },
+        );
+    }
+    Ok(parts)
+}
+
+/// `,\n` and a member of a finding (not the first).
+fn member<T: Serialize + ?Sized>(out: &mut Vec<u8>, key: &str, value: &T) -> std::io::Result<()> {
+    out.extend_from_slice(b",\n");
+    indent(out, FINDING_MEMBER_LEVEL)?;
+    out.push(b'"');
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\": ");
+    pretty_into(value, FINDING_MEMBER_LEVEL, out)
+}
+
+/// A finding of the `findings` list: the bytes serde's derived `Serialize`
+/// gives it (the test below holds the two together), with the rule's shared
+/// members copied from `parts` when they are the rule's.
+fn finding_into(
+    f: &Finding,
+    parts: &HashMap<&str, RuleParts<'_>>,
+    out: &mut Vec<u8>,
+) -> std::io::Result<()> {
+    out.extend_from_slice(b"{\n");
+    indent(out, FINDING_MEMBER_LEVEL)?;
+    out.extend_from_slice(b"\"rule\": ");
+    pretty_into(f.rule.as_ref(), FINDING_MEMBER_LEVEL, out)?;
+    member(out, "title", f.title.as_ref())?;
+    member(out, "severity", &f.severity)?;
+    member(out, "category", f.category.as_ref())?;
+    member(out, "resource", &f.resource)?;
+    member(out, "location", &f.location)?;
+    member(out, "message", &f.message)?;
+    match parts.get(f.rule.as_ref()) {
+        Some(p) if p.remediation == f.remediation && p.references == f.references => {
+            out.extend_from_slice(&p.json);
+        }
+        _ => {
+            member(out, "remediation", f.remediation.as_ref())?;
+            member(out, "references", &f.references)?;
+        }
+    }
+    member(out, "fingerprint", &f.fingerprint)?;
+    out.push(b'\n');
+    indent(out, FINDING_MEMBER_LEVEL - 1)?;
+    out.push(b'}');
+    Ok(())
+}
+
+/// A top-level list member, its items rendered in parallel on a scoped
+/// thread while this one writes the previous batch out.
+fn list<T: Sync>(
     w: &mut dyn std::io::Write,
     key: &str,
     items: &[T],
+    render: impl Fn(&T, &mut Vec<u8>) -> std::io::Result<()> + Sync,
 ) -> std::io::Result<()> {
     use rayon::prelude::*;
     const BATCH: usize = 2048;
     if items.is_empty() {
-        return field(w, false, key, &items);
+        return write!(w, ",\n  \"{key}\": []");
     }
     write!(w, ",\n  \"{key}\": [")?;
-    for batch in items.chunks(BATCH) {
-        let rendered: Vec<std::io::Result<Vec<u8>>> = batch
-            .par_chunks(64)
-            .map(|part| {
-                let mut out = Vec::with_capacity(part.len() * 2048);
-                for item in part {
-                    out.extend_from_slice(b",\n    ");
-                    pretty_into(item, 4, &mut out)?;
+    let render = &render;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<Vec<u8>>>>(2);
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            for batch in items.chunks(BATCH) {
+                let rendered: std::io::Result<Vec<Vec<u8>>> = batch
+                    .par_chunks(64)
+                    .map(|part| {
+                        let mut out = Vec::with_capacity(part.len() * 1536);
+                        for item in part {
+                            out.extend_from_slice(b",\n    ");
+                            render(item, &mut out)?;
+                        }
+                        Ok(out)
+                    })
+                    .collect();
+                let failed = rendered.is_err();
+                // The writer stopped (an error): nothing more to render.
+                if tx.send(rendered).is_err() || failed {
+                    return;
                 }
-                Ok(out)
-            })
-            .collect();
-        for (i, part) in rendered.into_iter().enumerate() {
-            let part = part?;
-            // The very first item follows the bracket without a comma.
-            let skip = usize::from(i == 0 && std::ptr::eq(batch.as_ptr(), items.as_ptr()));
-            w.write_all(&part[skip..])?;
+            }
+        });
+        let mut first = true;
+        for rendered in rx {
+            for part in rendered? {
+                // The very first item follows the bracket without a comma.
+                let skip = usize::from(first);
+                first = false;
+                w.write_all(&part[skip..])?;
+            }
         }
-    }
+        Ok::<(), std::io::Error>(())
+    })?;
     w.write_all(b"\n  ]")
 }
 
@@ -200,15 +382,32 @@ pub(super) fn to_pretty<T: Serialize>(value: &T) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::{Finding, FindingReferences, Location, ResourceRef};
+    use crate::finding::{Finding, FindingReferences, Location, RenderedLocation, ResourceRef};
     use crate::report::Suppressed;
     use std::borrow::Cow;
 
+    const REFS: FindingReferences = FindingReferences {
+        trivy: &["KSV-0017"],
+        kubescape: &[],
+        checkov: &["CKV_K8S_16", "CKV_K8S_x"],
+        polaris: &["privilegeEscalationAllowed"],
+        kube_linter: &[],
+        kube_score: &[],
+        pss: &["baseline"],
+        cis: &[],
+        owasp_llm: &[],
+        mitre: &["T1611"],
+    };
+
+    /// Findings of a few rules: shared members the same for most, another
+    /// remediation under the same ID for some (a custom rule), every
+    /// optional field both ways, and text that needs escaping.
     fn finding(i: usize) -> Finding {
+        let rule = ["PLS-POD-001", "PLS-SEC-002", "PLS-IMG-001"][i % 3];
         Finding {
-            rule: Cow::Borrowed("PLS-POD-001"),
-            title: Cow::Borrowed("Privileged container"),
-            severity: Severity::High,
+            rule: Cow::Borrowed(rule),
+            title: Cow::Borrowed("Privileged \"container\""),
+            severity: [Severity::High, Severity::Low, Severity::Critical][i % 3],
             category: Cow::Borrowed("pod"),
             resource: ResourceRef {
                 api_version: "apps/v1".into(),
@@ -221,19 +420,34 @@ mod tests {
                 line: 10 + u32::try_from(i).unwrap_or(0),
                 column: 7,
                 path: "spec.template.spec.containers[0]".into(),
-                rendered: None,
+                rendered: (i % 5 == 0).then(|| RenderedLocation {
+                    file: "chart/templates/vllm.yaml".into(),
+                    line: 3,
+                }),
             },
             message: format!("line one\nline \"two\" \u{e9} {i}"),
-            remediation: Cow::Borrowed("Drop it."),
-            references: FindingReferences::default(),
+            remediation: if i % 7 == 3 {
+                Cow::Owned(format!("Drop it ({i})."))
+            } else {
+                Cow::Borrowed("Drop it.\tNow \u{1F680}")
+            },
+            references: if i % 3 == 1 {
+                FindingReferences::default()
+            } else {
+                REFS
+            },
             fingerprint: format!("{i:032x}"),
         }
     }
 
     fn expected(report: &Report, opts: &RenderOptions) -> String {
+        let count = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count();
         let doc_findings = SeverityCounts {
-            high: report.findings.len(),
-            ..SeverityCounts::default()
+            critical: count(Severity::Critical),
+            high: count(Severity::High),
+            medium: count(Severity::Medium),
+            low: count(Severity::Low),
+            info: count(Severity::Info),
         };
         let suppressed = SuppressedCounts {
             baseline: report.suppressed.len(),

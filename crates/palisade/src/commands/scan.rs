@@ -287,9 +287,13 @@ pub(crate) fn run(args: &Args) -> Result<u8> {
         color: format == Format::Table && to_stdout && !args.no_color && super::stdout_color(),
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
     };
+    let rendering = std::time::Instant::now();
     super::emit_with(args.output.as_deref(), &mut |w| {
         write(&report, format, &opts, w)
     })?;
+    if args.timings {
+        eprintln!("timings: render {:.3}s", rendering.elapsed().as_secs_f64());
+    }
     args.sinks.deliver(&report.findings)?;
     if !report.diagnostics.is_empty() {
         // Input errors also go to stderr, so they are seen whatever the format.
