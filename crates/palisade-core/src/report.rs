@@ -1,6 +1,7 @@
 //! A scan's result: findings, what was suppressed and why, and input problems.
 
 use crate::finding::{Finding, ResourceRef, RuleMeta, Severity};
+use rayon::slice::ParallelSliceMut;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -168,9 +169,12 @@ impl Report {
                     &b.fingerprint,
                 ))
         }
-        self.findings.sort_unstable_by(order);
+        // In parallel: a live scan sorts hundreds of thousands of findings.
+        // The order is total (the fingerprint breaks ties), so an unstable
+        // sort gives the same report every time.
+        self.findings.par_sort_unstable_by(order);
         self.suppressed
-            .sort_unstable_by(|a, b| order(&a.finding, &b.finding));
+            .par_sort_unstable_by(|a, b| order(&a.finding, &b.finding));
         self.diagnostics.sort();
         self.notices.sort();
     }

@@ -285,11 +285,13 @@ pub fn engine_of(c: &Container<'_>) -> Option<Engine> {
     let repo = image_repository(c.image().unwrap_or(""));
     let last = repo.rsplit('/').next().unwrap_or("");
     let cli = Cli::of(c);
-    let words = cli.words();
+    let words: Vec<&str> = cli.word_iter().collect();
+    // `w` itself or a path ending in `/w`.
     let has = |w: &str| {
-        words
-            .iter()
-            .any(|x| x == w || x.ends_with(&format!("/{w}")))
+        words.iter().any(|x| {
+            x.strip_suffix(w)
+                .is_some_and(|head| head.is_empty() || head.ends_with('/'))
+        })
     };
     let module = |m: &str| words.windows(2).any(|p| p[0] == "-m" && p[1] == m);
     // Command lines first: an image can run anything.
@@ -331,13 +333,12 @@ pub fn engine_of(c: &Container<'_>) -> Option<Engine> {
     }
     if words
         .windows(2)
-        .any(|p| p[0].ends_with("mlflow") && matches!(p[1].as_str(), "server" | "ui"))
+        .any(|p| p[0].ends_with("mlflow") && matches!(p[1], "server" | "ui"))
     {
         return Some(Engine::Mlflow);
     }
     if words.windows(2).any(|p| {
-        p[0].ends_with("jupyter")
-            && matches!(p[1].as_str(), "lab" | "notebook" | "server" | "labhub")
+        p[0].ends_with("jupyter") && matches!(p[1], "lab" | "notebook" | "server" | "labhub")
     }) || has("jupyterhub-singleuser")
         || has("start-notebook.sh")
         || has("start-notebook.py")
@@ -453,6 +454,11 @@ impl<'a> Cli<'a> {
     }
 
     /// The words.
+    pub fn word_iter(&self) -> impl Iterator<Item = &str> {
+        self.words.iter().map(|(w, _)| w.as_str())
+    }
+
+    /// Every word, copied (see [`Cli::word_iter`]).
     pub fn words(&self) -> Vec<String> {
         self.words.iter().map(|(w, _)| w.clone()).collect()
     }
@@ -460,11 +466,10 @@ impl<'a> Cli<'a> {
     /// Whether the command line starts a server rather than a one-off
     /// command (`vllm serve`, `python -m vllm.entrypoints...`).
     pub fn serves(&self) -> bool {
-        let words = self.words();
-        words.is_empty()
-            || words.iter().any(|w| {
+        self.words.is_empty()
+            || self.word_iter().any(|w| {
                 matches!(
-                    w.as_str(),
+                    w,
                     "serve" | "vllm.entrypoints.openai.api_server" | "sglang.launch_server"
                 ) || w.ends_with("tritonserver")
                     || w.ends_with("llama-server")

@@ -208,14 +208,33 @@ impl Engine {
     /// Scans loaded objects: runs the rules, applies annotation, config and
     /// baseline suppressions, and returns the report.
     pub fn scan(&self, load: LoadOutcome, baseline: Option<&Baseline>) -> Report {
-        self.scan_inner(load, baseline, None).0
+        let (report, _, objects) = self.scan_inner(load, baseline, None);
+        free_later(objects);
+        report
     }
 
     /// [`Engine::scan`], also measuring where the time goes: the phases, and
     /// each rule's time summed over threads (`palisade scan --timings`).
     pub fn scan_timed(&self, load: LoadOutcome, baseline: Option<&Baseline>) -> (Report, Timings) {
+        let (report, timings, objects) = self.scan_keeping(load, baseline, true);
+        free_later(objects);
+        (report, timings)
+    }
+
+    /// [`Engine::scan`] (measured with `timed`, as [`Engine::scan_timed`])
+    /// handing the scanned objects back: a process that exits after the
+    /// report need not spend time freeing their trees.
+    pub fn scan_keeping(
+        &self,
+        load: LoadOutcome,
+        baseline: Option<&Baseline>,
+        timed: bool,
+    ) -> (Report, Timings, Vec<Object>) {
+        if !timed {
+            return self.scan_inner(load, baseline, None);
+        }
         let clock = RuleClock::new(self.rules.len());
-        let (report, mut timings) = self.scan_inner(load, baseline, Some(&clock));
+        let (report, mut timings, objects) = self.scan_inner(load, baseline, Some(&clock));
         timings.rules = self
             .rules
             .iter()
@@ -223,7 +242,7 @@ impl Engine {
             .map(|(r, n)| (r.meta().id, Duration::from_nanos(n.load(Ordering::Relaxed))))
             .collect();
         timings.rules.sort_by_key(|r| std::cmp::Reverse(r.1));
-        (report, timings)
+        (report, timings, objects)
     }
 
     fn scan_inner(
@@ -231,7 +250,7 @@ impl Engine {
         load: LoadOutcome,
         baseline: Option<&Baseline>,
         clock: Option<&RuleClock>,
-    ) -> (Report, Timings) {
+    ) -> (Report, Timings, Vec<Object>) {
         let mut timings = Timings::default();
         let t = Instant::now();
         let cx = Context::new(&load.objects, &self.settings);
@@ -252,18 +271,19 @@ impl Engine {
         report.sort();
         timings.phases.push(("findings", t.elapsed()));
         drop(cx);
-        // Freeing the object trees (hundreds of thousands of small
-        // allocations) is not on the way to the report: a spare thread does
-        // it while the caller renders.
-        let objects = load.objects;
-        // (A small scan frees in less time than a thread takes to start.)
-        if objects.len() > 1000 {
-            // Should no thread be available, the closure (and the objects
-            // with it) is dropped right here instead.
-            let _ = std::thread::Builder::new()
-                .name("palisade-free".into())
-                .spawn(move || drop(objects));
-        }
-        (report, timings)
+        (report, timings, load.objects)
+    }
+}
+
+/// Frees scanned objects on a spare thread: freeing the trees (hundreds of
+/// thousands of small allocations) is not on the way to the report.
+fn free_later(objects: Vec<Object>) {
+    // (A small scan frees in less time than a thread takes to start.)
+    if objects.len() > 1000 {
+        // Should no thread be available, the closure (and the objects
+        // with it) is dropped right here instead.
+        let _ = std::thread::Builder::new()
+            .name("palisade-free".into())
+            .spawn(move || drop(objects));
     }
 }

@@ -202,6 +202,12 @@ impl<'a> AiModel<'a> {
             .find(|&u| cx.workloads[i][self.units[u].template].spec_path == w.spec_path)
     }
 
+    /// What `recognise` said of a pod template of this scan, looked up
+    /// instead of worked out again (rules ask it of every template).
+    pub(crate) fn recognised(&self, cx: &Context<'a>, w: &Workload<'_>) -> Option<&AiWorkload> {
+        self.unit_of(cx, w).map(|u| &self.units[u].ai)
+    }
+
     /// The pod template of a unit.
     pub(crate) fn workload<'c>(&self, cx: &'c Context<'a>, u: usize) -> &'c Workload<'a> {
         let unit = &self.units[u];

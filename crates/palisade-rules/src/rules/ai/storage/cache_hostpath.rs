@@ -20,7 +20,6 @@ use crate::context::Context;
 use crate::rule::{Emitter, Rule};
 use palisade_core::{Node, References, RuleMeta, Severity};
 use palisade_k8s::Workload;
-use palisade_k8s::ai::recognise;
 
 pub(crate) struct CacheHostPath;
 
@@ -45,8 +44,8 @@ impl Rule for CacheHostPath {
         &META
     }
 
-    fn check_workload(&self, w: &Workload<'_>, _cx: &Context<'_>, out: &mut Emitter<'_>) {
-        if recognise(w).is_none() {
+    fn check_workload(&self, w: &Workload<'_>, cx: &Context<'_>, out: &mut Emitter<'_>) {
+        if cx.ai().recognised(cx, w).is_none() {
             return;
         }
         for c in &w.containers {

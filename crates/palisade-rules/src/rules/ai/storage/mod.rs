@@ -8,7 +8,7 @@ use crate::context::{Context, index_in};
 use crate::rule::Rule;
 use palisade_core::{Node, Path};
 use palisade_k8s::Object;
-use palisade_k8s::ai::{Cli, recognise};
+use palisade_k8s::ai::Cli;
 
 mod cache_hostpath;
 mod plain_http;
@@ -171,7 +171,7 @@ pub(crate) fn model_uris<'a>(cx: &'a Context<'a>, obj: &'a Object) -> Vec<ModelU
     }
     let i = index_in(cx.objects, obj);
     for w in &cx.workloads[i] {
-        let ai = recognise(w).is_some();
+        let ai = cx.ai().recognised(cx, w).is_some();
         for c in &w.containers {
             let cli = Cli::of(c);
             let before = out.len();
@@ -197,8 +197,7 @@ pub(crate) fn model_uris<'a>(cx: &'a Context<'a>, obj: &'a Object) -> Vec<ModelU
                     }
                 }
             }
-            let words = cli.words();
-            let downloads = words.iter().any(|w| {
+            let downloads = cli.word_iter().any(|w| {
                 let b = w.rsplit('/').next().unwrap_or(w);
                 matches!(b, "curl" | "wget" | "aria2c" | "huggingface-cli")
             });

@@ -21,7 +21,6 @@ use crate::context::Context;
 use crate::rule::{Emitter, Rule};
 use palisade_core::{Node, Path, References, RuleMeta, Severity};
 use palisade_k8s::Object;
-use palisade_k8s::ai::recognise;
 use std::collections::BTreeMap;
 
 pub(crate) struct SharedClaim;
@@ -59,7 +58,7 @@ impl Rule for SharedClaim {
         // share key -> (namespace, object, path)
         let mut shares: BTreeMap<String, Vec<(&str, &Object, Path)>> = BTreeMap::new();
         for w in cx.all_workloads() {
-            if recognise(w).is_none() {
+            if cx.ai().recognised(cx, w).is_none() {
                 continue;
             }
             let ns = w.object.effective_namespace();

@@ -19,7 +19,7 @@ use crate::context::Context;
 use crate::rule::{Emitter, Rule};
 use palisade_core::{Node, References, RuleMeta, Severity};
 use palisade_k8s::Workload;
-use palisade_k8s::ai::{Role, recognise};
+use palisade_k8s::ai::Role;
 
 pub(crate) struct WritableModel;
 
@@ -58,8 +58,10 @@ impl Rule for WritableModel {
         &META
     }
 
-    fn check_workload(&self, w: &Workload<'_>, _cx: &Context<'_>, out: &mut Emitter<'_>) {
-        let Some(ai) = recognise(w) else { return };
+    fn check_workload(&self, w: &Workload<'_>, cx: &Context<'_>, out: &mut Emitter<'_>) {
+        let Some(ai) = cx.ai().recognised(cx, w) else {
+            return;
+        };
         if ai.role != Role::Inference {
             return;
         }
