@@ -122,6 +122,11 @@ impl Node {
     /// The position of the deepest existing node along `path`: the key of the
     /// last mapping entry found, or the item of the last sequence found.
     pub fn locate(&self, path: &Path) -> Pos {
+        // A tree decoded without positions (a live cluster's JSON: every
+        // position is 0:0) has none to find; a located one starts at 1:1.
+        if self.pos == Pos::default() {
+            return self.pos;
+        }
         let mut n = self;
         let mut pos = self.pos;
         for seg in &path.0 {
