@@ -4,25 +4,10 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use assert_cmd::Command;
+mod common;
+
+use common::{palisade_in as palisade, root};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn palisade(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("palisade").unwrap();
-    c.current_dir(dir)
-        .env_remove("PALISADE_CONFIG")
-        .env_remove("PALISADE_FORMAT")
-        .env("NO_COLOR", "1");
-    c
-}
 
 const CONFIG: &str = "customRules:
   - id: ACME-001

@@ -3,25 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)] // tests fail loudly
 
-use assert_cmd::Command;
+mod common;
+
+use common::palisade;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn palisade() -> Command {
-    let mut c = Command::cargo_bin("palisade").unwrap();
-    c.current_dir(root())
-        .env_remove("PALISADE_CONFIG")
-        .env_remove("PALISADE_FORMAT")
-        .env("NO_COLOR", "1");
-    c
-}
 
 fn json_of(out: &std::process::Output) -> Value {
     serde_json::from_slice(&out.stdout)

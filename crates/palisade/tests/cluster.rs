@@ -4,28 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)] // tests fail loudly
 
-use assert_cmd::Command;
+mod common;
+
+use common::{palisade, root};
 use palisade_kube_double::{AddError, Double, Resource, Running};
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn palisade() -> Command {
-    let mut c = Command::cargo_bin("palisade").unwrap();
-    c.current_dir(root())
-        .env_remove("PALISADE_CONFIG")
-        .env_remove("PALISADE_FORMAT")
-        .env_remove("KUBECONFIG")
-        .env("NO_COLOR", "1");
-    c
-}
+use std::path::PathBuf;
 
 /// The example's manifests, as `kubectl apply` would have created them.
 fn example_double(example: &str, double: Double) -> Running {

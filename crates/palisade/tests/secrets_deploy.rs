@@ -5,18 +5,13 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)] // tests fail loudly
 
+mod common;
+
 use assert_cmd::Command;
+use common::root;
 use palisade_k8s::{Loader, Object};
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
 
 const DIR: &str = "deploy/secrets-controller";
 

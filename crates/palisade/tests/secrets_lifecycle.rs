@@ -4,26 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)] // tests fail loudly
 
-use assert_cmd::Command;
+mod common;
+
 use base64::Engine as _;
+use common::{palisade, root};
 use palisade_kube_double::{Double, Running};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn palisade() -> Command {
-    let mut c = Command::cargo_bin("palisade").unwrap();
-    c.current_dir(root())
-        .env_remove("KUBECONFIG")
-        .env("NO_COLOR", "1");
-    c
-}
 
 const NOW: &str = "2026-12-01T12:00:00Z";
 
