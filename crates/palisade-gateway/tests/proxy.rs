@@ -607,3 +607,48 @@ async fn reload_swaps_keys_without_dropping_streams() {
     .await;
     assert_eq!(r.status, 200);
 }
+
+/// An upstream that answers every chat completion with `answer`, byte for byte.
+async fn fixed_upstream(answer: &'static str) -> std::net::SocketAddr {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    let app = axum::Router::new().route(
+        "/v1/chat/completions",
+        axum::routing::post(move || async move {
+            ([(http::header::CONTENT_TYPE, "application/json")], answer)
+        }),
+    );
+    tokio::spawn(async move {
+        let _ = axum::serve(l, app).await;
+    });
+    addr
+}
+
+#[tokio::test]
+async fn unchanged_answers_keep_the_upstream_bytes_and_redacted_ones_are_re_encoded() {
+    // Field order and spacing no serializer of ours would produce.
+    const CLEAN: &str = r#"{"usage": {"total_tokens": 5, "prompt_tokens": 3, "completion_tokens": 2}, "id": "x",  "choices": [{"message": {"content": "fine", "role": "assistant"}, "index": 0, "finish_reason": "stop"}], "object": "chat.completion", "model": "demo-model"}"#;
+    const LEAKY: &str = r#"{"usage": {"total_tokens": 5, "prompt_tokens": 3, "completion_tokens": 2}, "id": "y",  "choices": [{"message": {"content": "key sk-SECRET here", "role": "assistant"}, "index": 0, "finish_reason": "stop"}], "object": "chat.completion", "model": "demo-model"}"#;
+    for (answer, redacted) in [(CLEAN, false), (LEAKY, true)] {
+        let up = fixed_upstream(answer).await;
+        let gw = gateway(config(&base_yaml(up, "")), hooks()).await;
+        let r = post(
+            gw.addr,
+            "/v1/chat/completions",
+            Some(KEY),
+            &chat("hi", false, 16),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        if redacted {
+            assert_ne!(r.body, answer);
+            assert_eq!(
+                r.json()["choices"][0]["message"]["content"],
+                "key [REDACTED] here"
+            );
+            assert!(!r.body.contains(WORD), "{}", r.body);
+        } else {
+            assert_eq!(r.body, answer);
+        }
+    }
+}
