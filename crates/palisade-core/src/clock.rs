@@ -7,32 +7,28 @@ use time::{OffsetDateTime, UtcOffset};
 /// `t` in UTC at whole seconds: `2026-12-01T12:00:00Z`.
 #[must_use]
 pub fn rfc3339(t: OffsetDateTime) -> String {
-    let t = t.to_offset(UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    format!("{}Z", date_time(t))
 }
 
 /// `t` in UTC with microseconds: `2026-12-01T12:00:00.123456Z`, for event
 /// streams where the order of records within one second matters.
 #[must_use]
 pub fn rfc3339_micros(t: OffsetDateTime) -> String {
+    // (The fraction of a second does not depend on the offset.)
+    format!("{}.{:06}Z", date_time(t), t.microsecond())
+}
+
+/// `t` in UTC to the second, without a zone: `2026-12-01T12:00:00`.
+fn date_time(t: OffsetDateTime) -> String {
     let t = t.to_offset(UtcOffset::UTC);
     format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
         t.year(),
         u8::from(t.month()),
         t.day(),
         t.hour(),
         t.minute(),
-        t.second(),
-        t.microsecond()
+        t.second()
     )
 }
 

@@ -1287,9 +1287,10 @@ fn list(
         (None, Some(ns)) => Bound::Included((ns.to_owned(), String::new())),
         (None, None) => Bound::Unbounded,
     };
+    let in_scope = |(k, _): &(&(String, String), &Value)| namespace.is_none_or(|ns| k.0 == ns);
     let mut selected = objects
         .range((lower, Bound::Unbounded))
-        .take_while(|(k, _)| namespace.is_none_or(|ns| k.0 == ns));
+        .take_while(in_scope);
     let mut items: Vec<&Value> = Vec::new();
     let mut last: Option<&(String, String)> = None;
     for (k, o) in selected.by_ref() {
@@ -1307,7 +1308,7 @@ fn list(
                 l.map_or(Bound::Unbounded, Bound::Excluded),
                 Bound::Unbounded,
             ))
-            .take_while(|(k, _)| namespace.is_none_or(|ns| k.0 == ns))
+            .take_while(in_scope)
             .count()
     } else {
         0

@@ -353,14 +353,7 @@ impl NsIndex {
     {
         let mut map = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         match e {
-            watcher::Event::Apply(o) | watcher::Event::InitApply(o) => {
-                let m = o.meta();
-                if let (Some(ns), Some(name)) = (m.namespace.as_deref(), m.name.as_deref()) {
-                    map.entry(ns.to_owned())
-                        .or_default()
-                        .insert(name.to_owned());
-                }
-            }
+            watcher::Event::Apply(o) | watcher::Event::InitApply(o) => Self::insert(&mut map, o),
             watcher::Event::Delete(o) => {
                 let m = o.meta();
                 if let (Some(ns), Some(name)) = (m.namespace.as_deref(), m.name.as_deref())
@@ -374,15 +367,19 @@ impl NsIndex {
             watcher::Event::InitDone => {
                 map.clear();
                 for o in store.state() {
-                    let m = o.meta();
-                    if let (Some(ns), Some(name)) = (m.namespace.as_deref(), m.name.as_deref()) {
-                        map.entry(ns.to_owned())
-                            .or_default()
-                            .insert(name.to_owned());
-                    }
+                    Self::insert(&mut map, &*o);
                 }
             }
             watcher::Event::Init => {}
+        }
+    }
+
+    fn insert<K: kube::Resource>(map: &mut HashMap<String, BTreeSet<String>>, o: &K) {
+        let m = o.meta();
+        if let (Some(ns), Some(name)) = (m.namespace.as_deref(), m.name.as_deref()) {
+            map.entry(ns.to_owned())
+                .or_default()
+                .insert(name.to_owned());
         }
     }
 
