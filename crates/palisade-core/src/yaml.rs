@@ -36,6 +36,8 @@ pub fn parse_stream(text: &str, line_offset: u32) -> Result<Vec<Option<Node>>, Y
     let mut b = Builder {
         line_offset,
         stack: Vec::new(),
+        items: Vec::new(),
+        entries: Vec::new(),
         anchors: HashMap::new(),
         docs: Vec::new(),
         nodes: 0,
@@ -70,16 +72,20 @@ pub fn parse_one(text: &str) -> Result<Option<Node>, YamlError> {
     Ok(docs.pop().flatten())
 }
 
+/// An open sequence or mapping. Its children wait on the builder's shared
+/// `items` or `entries` stack from `start` on, and move into a vector of
+/// exactly their number when it closes: one allocation per container, none
+/// regrown or shrunk.
 enum Frame {
     Seq {
         pos: Pos,
         anchor: usize,
-        items: Vec<Node>,
+        start: usize,
     },
     Map {
         pos: Pos,
         anchor: usize,
-        entries: Vec<Entry>,
+        start: usize,
         key: Option<(CompactString, Pos)>,
     },
 }
@@ -87,6 +93,10 @@ enum Frame {
 struct Builder {
     line_offset: u32,
     stack: Vec<Frame>,
+    /// The items of the open sequences, innermost last.
+    items: Vec<Node>,
+    /// The entries of the open mappings, innermost last.
+    entries: Vec<Entry>,
     anchors: HashMap<usize, Node>,
     docs: Vec<Option<Node>>,
     nodes: usize,
@@ -166,7 +176,7 @@ impl Builder {
                 self.stack.push(Frame::Seq {
                     pos,
                     anchor,
-                    items: Vec::new(),
+                    start: self.items.len(),
                 });
             }
             Event::MappingStart(anchor, _) => {
@@ -178,20 +188,15 @@ impl Builder {
                 self.stack.push(Frame::Map {
                     pos,
                     anchor,
-                    entries: Vec::new(),
+                    start: self.entries.len(),
                     key: None,
                 });
             }
             Event::SequenceEnd => {
-                let Some(Frame::Seq {
-                    pos,
-                    anchor,
-                    mut items,
-                }) = self.stack.pop()
-                else {
+                let Some(Frame::Seq { pos, anchor, start }) = self.stack.pop() else {
                     return Err(self.err(span, "unbalanced sequence end"));
                 };
-                items.shrink_to_fit();
+                let items: Vec<Node> = self.items.drain(start..).collect();
                 let node = Node {
                     value: Value::Seq(items),
                     pos,
@@ -203,15 +208,12 @@ impl Builder {
             }
             Event::MappingEnd => {
                 let Some(Frame::Map {
-                    pos,
-                    anchor,
-                    mut entries,
-                    ..
+                    pos, anchor, start, ..
                 }) = self.stack.pop()
                 else {
                     return Err(self.err(span, "unbalanced mapping end"));
                 };
-                entries.shrink_to_fit();
+                let entries: Vec<Entry> = self.entries.drain(start..).collect();
                 let node = Node {
                     value: Value::Map(entries),
                     pos,
@@ -232,8 +234,8 @@ impl Builder {
                 self.docs
                     .push(if node.is_null() { None } else { Some(node) });
             }
-            Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map { entries, key, .. }) => match key.take() {
+            Some(Frame::Seq { .. }) => self.items.push(node),
+            Some(Frame::Map { start, key, .. }) => match key.take() {
                 None => {
                     let k = match &node.value {
                         Value::Scalar(s) => s.text.clone(),
@@ -247,9 +249,12 @@ impl Builder {
                     *key = Some((k, node.pos));
                 }
                 Some((k, key_pos)) => {
+                    let start = *start;
                     if k == "<<" && matches!(&node.value, Value::Map(_) | Value::Seq(_)) {
-                        merge_into(entries, &node);
-                    } else if let Some(existing) = entries.iter_mut().find(|e| e.key == k) {
+                        merge_into(&mut self.entries, start, &node);
+                    } else if let Some(existing) =
+                        self.entries[start..].iter_mut().find(|e| e.key == k)
+                    {
                         if existing.key_pos.line != 0 {
                             // A key given twice in the same mapping: the API
                             // server's strict decoder refuses this.
@@ -263,7 +268,7 @@ impl Builder {
                             value: node,
                         };
                     } else {
-                        entries.push(Entry {
+                        self.entries.push(Entry {
                             key: k,
                             key_pos,
                             value: node,
@@ -276,16 +281,17 @@ impl Builder {
     }
 }
 
-/// Merge keys (`<<: *base` or `<<: [*a, *b]`): copy entries not yet present.
-/// Merged keys get line 0 so that an explicit key later overrides them.
-fn merge_into(entries: &mut Vec<Entry>, src: &Node) {
+/// Merge keys (`<<: *base` or `<<: [*a, *b]`): copy entries not yet present
+/// in the open mapping (`entries[start..]`). Merged keys get line 0 so that
+/// an explicit key later overrides them.
+fn merge_into(entries: &mut Vec<Entry>, start: usize, src: &Node) {
     let sources: Vec<&Node> = match &src.value {
         Value::Seq(items) => items.iter().collect(),
         _ => vec![src],
     };
     for s in sources {
         for e in s.entries() {
-            if !entries.iter().any(|x| x.key == e.key) {
+            if !entries[start..].iter().any(|x| x.key == e.key) {
                 entries.push(Entry {
                     key: e.key.clone(),
                     key_pos: Pos::new(0, 0),
