@@ -10,6 +10,8 @@ use compact_str::CompactString;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 use std::collections::HashMap;
 
+mod fast;
+
 /// Maximum nesting of sequences and mappings.
 pub const MAX_DEPTH: usize = 256;
 /// Maximum number of nodes one document may expand to (aliases included).
@@ -33,6 +35,24 @@ pub struct YamlError {
 ///
 /// Empty documents (only comments or `---`) are returned as `None`.
 pub fn parse_stream(text: &str, line_offset: u32) -> Result<Vec<Option<Node>>, YamlError> {
+    match fast::parse(text, line_offset) {
+        Some(docs) => Ok(docs),
+        None => parse_stream_general(text, line_offset),
+    }
+}
+
+/// [`parse_stream`]'s fast path alone: the tree of a one-document text in
+/// the block-style subset manifests are written in, or `None` when the text
+/// is outside it. For the differential fuzz target and tests: whenever this
+/// gives a tree, [`parse_stream_general`] must give the same one.
+#[doc(hidden)]
+pub fn parse_stream_fast(text: &str, line_offset: u32) -> Option<Vec<Option<Node>>> {
+    fast::parse(text, line_offset)
+}
+
+/// [`parse_stream`] through `saphyr-parser` alone, for any YAML.
+#[doc(hidden)]
+pub fn parse_stream_general(text: &str, line_offset: u32) -> Result<Vec<Option<Node>>, YamlError> {
     let mut b = Builder {
         line_offset,
         stack: Vec::new(),
