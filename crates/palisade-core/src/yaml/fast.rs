@@ -157,19 +157,15 @@ impl Fast<'_> {
     /// indentation (`key:` then `- item` below `key`).
     fn sequence(&mut self, indent: usize, indentless: bool) -> Option<Node> {
         // saphyr places a sequence at its first `-`, and an indentless one
-        // where its first item starts (just after the `-` when the item is
-        // on the lines below).
+        // after the spaces that follow its first `-` (where the first item
+        // starts, when it is on the same line).
         let pos = if indentless {
             let rest = &self.lines[self.i][indent + 1..];
             let gap = rest.len() - rest.trim_start_matches(' ').len();
-            let content = &rest[gap..];
-            if content.is_empty() {
-                self.pos(self.i, indent + 1)
-            } else if content.starts_with('#') {
+            if rest[gap..].starts_with('#') {
                 return None;
-            } else {
-                self.pos(self.i, indent + 1 + gap)
             }
+            self.pos(self.i, indent + 1 + gap)
         } else {
             self.pos(self.i, indent)
         };
@@ -414,6 +410,11 @@ impl Fast<'_> {
             .iter()
             .any(|l| l.len() > ci && l.bytes().all(|b| b == b' '))
             || end == self.lines.len()
+            // At the end of the text saphyr's chomping of trailing blank
+            // lines departs from the spec's (it keeps a line break for a
+            // last line of spaces): only the text's final line break may
+            // follow the content there.
+            || j == self.lines.len() && j - end > 1
         {
             return None;
         }
@@ -638,6 +639,14 @@ mod tests {
     }
 
     #[test]
+    fn an_indentless_sequence_sits_after_the_spaces_after_its_first_dash() {
+        // Found by the fuzz target: a first item on the lines below, after
+        // `- ` with a trailing space.
+        same("=:\n- \n xyken:\n\nf: \"q\"\ng:\n\n");
+        same("a:\n-\n  b: 1\nc:\n-    d\n");
+    }
+
+    #[test]
     fn document_marker_and_offsets() {
         same("---\na: 1\n");
         same("\n\n# leading comment\n---\n  a: 1\n  b: 2\n");
@@ -673,6 +682,10 @@ mod tests {
             "a: b: c\n",
             "- - nested\n",
             "a: |\n  no final newline",
+            // Found by the fuzz target (saphyr keeps a line break for the
+            // last line of spaces).
+            "a: |\n\n  d: \n\n  ",
+            "a: |\n  d\n\n",
             "a: |\n   \n  spaces beyond the indentation\n",
             "a:\n  b: 1\n c: 2\n",
             "a: 1\n   b: 2\n",
