@@ -414,7 +414,7 @@ impl Fast<'_> {
             // lines departs from the spec's (it keeps a line break for a
             // last line of spaces): only the text's final line break may
             // follow the content there.
-            || j == self.lines.len() && j - end > 1
+            || j == self.lines.len() && (j - end > 1 || !self.lines[j - 1].is_empty())
         {
             return None;
         }
@@ -686,6 +686,7 @@ mod tests {
             // last line of spaces).
             "a: |\n\n  d: \n\n  ",
             "a: |\n  d\n\n",
+            "c: |\n l1\n\n  d:\n  - f\n ",
             "a: |\n   \n  spaces beyond the indentation\n",
             "a:\n  b: 1\n c: 2\n",
             "a: 1\n   b: 2\n",
