@@ -1,6 +1,8 @@
 //! YAML (and JSON, which YAML 1.2 contains) into [`Node`] trees with positions.
 //!
-//! Built on `saphyr-parser`'s event stream. Aliases are expanded with a
+//! Built on `saphyr-parser`'s event stream, with a fast path (`fast`) for
+//! the block-style subset manifests are written in that builds the same
+//! trees and leaves every other text to saphyr. Aliases are expanded with a
 //! budget so a "billion laughs" document is refused instead of exhausting
 //! memory, nesting depth is capped, and merge keys (`<<`) are honoured as the
 //! Kubernetes decoder honours them.

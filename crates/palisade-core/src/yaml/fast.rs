@@ -130,24 +130,27 @@ impl Fast<'_> {
     /// `first` is the column where the node starts on that line when it
     /// follows a `- ` on it (a compact mapping in a sequence item).
     fn block(&mut self, indent: usize, first: Option<usize>) -> Option<Node> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            return None;
-        }
-        let line = self.lines[self.i];
-        if Self::is_marker(line) {
-            return None;
-        }
         let col = first.unwrap_or(indent);
-        let rest = &line[col..];
-        let node = if rest == "-" || rest.starts_with("- ") {
+        let rest = &self.lines[self.i][col..];
+        if rest == "-" || rest.starts_with("- ") {
             if first.is_some() {
                 return None;
             }
-            self.sequence(indent, false)
+            self.deeper(|p| p.sequence(indent, false))
         } else {
-            self.mapping(col)
-        }?;
+            self.deeper(|p| p.mapping(col))
+        }
+    }
+
+    /// Runs `f` one nesting level deeper, declining past [`MAX_DEPTH`].
+    /// (The sequence and mapping loops check every line they take for
+    /// document markers.)
+    fn deeper(&mut self, f: impl FnOnce(&mut Self) -> Option<Node>) -> Option<Node> {
+        if self.depth >= MAX_DEPTH {
+            return None;
+        }
+        self.depth += 1;
+        let node = f(self)?;
         self.depth -= 1;
         Some(node)
     }
@@ -205,7 +208,7 @@ impl Fast<'_> {
             if content == "-" || content.starts_with("- ") {
                 return None;
             }
-            if key_end(content).is_some() {
+            if key(content).is_some() {
                 let n = self.block(col, Some(col))?;
                 items.push(n);
                 continue;
@@ -263,16 +266,7 @@ impl Fast<'_> {
                             c == "-" || c.starts_with("- ")
                         } =>
                     {
-                        if Self::is_marker(self.lines[nl]) {
-                            return None;
-                        }
-                        self.depth += 1;
-                        if self.depth > MAX_DEPTH {
-                            return None;
-                        }
-                        let n = self.sequence(indent, true)?;
-                        self.depth -= 1;
-                        n
+                        self.deeper(|p| p.sequence(indent, true))?
                     }
                     // `key:` and nothing after it: null, placed at the
                     // colon (a comment after it is for the general parser).
@@ -434,11 +428,6 @@ impl Fast<'_> {
         self.no_continuation(parent)?;
         Some((out, pos))
     }
-}
-
-/// Where the `:` of a `key: value` line is, if the line is one.
-fn key_end(content: &str) -> Option<usize> {
-    key(content).map(|(_, after)| after)
 }
 
 /// The key of a `key: value` (or `key:`) line and the offset just after
