@@ -526,3 +526,59 @@ fn min_severity_hides_lower_findings_from_report_and_exit_code() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// The `THP_enabled` line of a running process's status (Linux 6.x), or
+/// `None` where the kernel does not report it.
+#[cfg(target_os = "linux")]
+fn thp_enabled(child: &std::process::Child) -> Option<String> {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("THP_enabled:"))
+        .map(|v| v.trim().to_owned())
+}
+
+/// A scan keeps transparent huge pages (fewer page faults for its trees);
+/// every other command, the long-running servers above all, turns them off
+/// before it allocates (a huge page is resident whole).
+#[cfg(target_os = "linux")]
+#[test]
+fn huge_pages_for_scans_only() {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let bin = assert_cmd::cargo::cargo_bin("palisade");
+    // Both wait: the scan for its stdin, the stand-in for connections.
+    let scan = Command::new(&bin)
+        .args(["scan", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Command::new(&bin)
+        .args(["gateway", "stand-in", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut children = [scan, server];
+    // The flag is set right after argument parsing: wait for it, not for a fixed time.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut seen = [None, None];
+    while Instant::now() < deadline {
+        seen = [thp_enabled(&children[0]), thp_enabled(&children[1])];
+        if seen[0].is_none() || seen[1].as_deref() == Some("0") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for c in &mut children {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+    if seen[0].is_none() {
+        eprintln!("SKIPPED: this kernel does not report THP_enabled");
+        return;
+    }
+    assert_eq!(seen[0].as_deref(), Some("1"), "scan");
+    assert_eq!(seen[1].as_deref(), Some("0"), "gateway stand-in");
+}
