@@ -652,3 +652,59 @@ async fn unchanged_answers_keep_the_upstream_bytes_and_redacted_ones_are_re_enco
         }
     }
 }
+
+/// A request body sent in several chunks, without `Content-Length`.
+struct Chunks(std::collections::VecDeque<Bytes>);
+
+impl http_body::Body for Chunks {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        std::task::Poll::Ready(self.0.pop_front().map(|b| Ok(http_body::Frame::data(b))))
+    }
+}
+
+/// The body reader stops at `Content-Length` rather than waiting for the end
+/// of the stream; a chunked body (no length) is still read to its end, in
+/// full, and the size limit still holds across chunks.
+#[tokio::test]
+async fn chunked_request_bodies_are_read_whole_and_limited() {
+    let up = stand_in(0, 8).await;
+    let gw = gateway(config(&base_yaml(up.addr, "")), hooks()).await;
+    let addr = gw.addr;
+    let send_chunks = move |parts: Vec<String>| async move {
+        let req = http::Request::post(format!("http://{addr}/v1/chat/completions"))
+            .header("authorization", format!("Bearer {KEY}"))
+            .body(Body::new(Chunks(
+                parts.into_iter().map(Bytes::from).collect(),
+            )))
+            .unwrap();
+        let resp = client().request(req).await.unwrap();
+        let status = resp.status();
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    };
+    let text = chat("a question sent in pieces", false, 8).to_string();
+    let (a, b) = text.split_at(text.len() / 3);
+    let (b, c) = b.split_at(b.len() / 2);
+    let (status, body) = send_chunks(vec![a.into(), String::new(), b.into(), c.into()]).await;
+    assert_eq!(status, 200, "{body}");
+    // The upstream got the whole question, re-encoded from the joined chunks.
+    let sent = up.state.last_body.lock().unwrap().clone().unwrap();
+    assert_eq!(
+        sent["messages"][0]["content"], "a question sent in pieces",
+        "{sent}"
+    );
+    // Over the 1 MiB limit in 64 KiB chunks: 413, with no length to check up front.
+    let big = chat(&"a".repeat(2 << 20), false, 8).to_string();
+    let parts: Vec<String> = big
+        .as_bytes()
+        .chunks(64 << 10)
+        .map(|c| String::from_utf8(c.to_vec()).unwrap())
+        .collect();
+    let (status, body) = send_chunks(parts).await;
+    assert_eq!(status, 413, "{body}");
+}
