@@ -19,10 +19,17 @@ const REPLY_PRIMING: u64 = 3;
 /// expensive; the count then may exceed tiktoken's by about one token per window.
 const MAX_PIECE: usize = 512;
 
-/// tiktoken's `cl100k_base` pre-tokenising pattern.
-const CL100K_PATTERN: &str = "'(?i:[sdmt]|ll|ve|re)|[^\\r\\n\\p{L}\\p{N}]?+\\p{L}++|\\p{N}{1,3}+| ?[^\\s\\p{L}\\p{N}]++[\\r\\n]*+|\\s++$|\\s*[\\r\\n]|\\s+(?!\\S)|\\s";
+/// tiktoken's `cl100k_base` pre-tokenising pattern, for the `regex` crate
+/// (a DFA; fancy-regex's backtracking VM cost more than the merges). Two
+/// rewrites, neither changing what matches: possessive quantifiers are
+/// greedy ones (each is followed by a class it does not overlap or by the
+/// end, so giving back never helps a match), and `\s+(?!\S)|\s`, which
+/// needs a look-ahead, is `\s+` with the look-ahead applied in
+/// [`Vocab::count`] (see [`lookahead_end`]).
+const CL100K_PATTERN: &str = r"'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s+$|\s*[\r\n]|\s+";
 
-/// tiktoken's `o200k_base` pre-tokenising pattern.
+/// tiktoken's `o200k_base` pre-tokenising pattern, with `\s+(?!\S)|\s+`
+/// as `\s+` (see [`CL100K_PATTERN`]).
 const O200K_PATTERN: &str = concat!(
     r"[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?",
     "|",
@@ -34,10 +41,27 @@ const O200K_PATTERN: &str = concat!(
     "|",
     r"\s*[\r\n]+",
     "|",
-    r"\s+(?!\S)",
-    "|",
     r"\s+"
 );
+
+/// Where tiktoken's `\s+(?!\S)` ends a piece the patterns above matched as
+/// `\s+`. A whitespace piece without a line break can only come from that
+/// last alternative (every other one needs a letter, digit, symbol or line
+/// break), and being greedy it ends at the end of the text or before a
+/// non-space. There the look-ahead form leaves the last space to the next
+/// piece (`"  x"` is `" "`, `" x"`); a single space stays whole, as the
+/// plain `\s` / `\s+` that follows it in the pattern takes it.
+fn lookahead_end(text: &str, start: usize, end: usize) -> usize {
+    let piece = &text[start..end];
+    if end == text.len() || piece.contains(['\r', '\n']) || !piece.chars().all(char::is_whitespace)
+    {
+        return end;
+    }
+    match piece.char_indices().next_back() {
+        Some((last, _)) if last > 0 => start + last,
+        _ => end,
+    }
+}
 
 static O200K_TABLE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/o200k_base.bpe"));
 static CL100K_TABLE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/cl100k_base.bpe"));
@@ -59,7 +83,7 @@ struct Vocab {
     slots: &'static [u8],
     blob: &'static [u8],
     mask: usize,
-    pattern: fancy_regex::Regex,
+    pattern: regex::Regex,
 }
 
 fn u32_at(b: &[u8], i: usize) -> usize {
@@ -91,7 +115,7 @@ impl Vocab {
             slots,
             blob,
             mask: s - 1,
-            pattern: fancy_regex::Regex::new(pattern).ok()?,
+            pattern: regex::Regex::new(pattern).ok()?,
         })
     }
 
@@ -162,30 +186,32 @@ impl Vocab {
         let mut n = 0usize;
         let mut at = 0;
         while at < text.len() {
-            // `find_from_pos` keeps the pattern's view of the text before `at`.
-            let m = match self.pattern.find_from_pos(text, at) {
-                Ok(Some(m)) if m.end() > at => m,
-                // No match or a backtracking limit: count the rest by bytes
-                // (never fewer tokens than tiktoken would).
+            // `find_at` keeps the pattern's view of the text before `at`.
+            let m = match self.pattern.find_at(text, at) {
+                Some(m) if m.end() > at => m,
+                // No match: count the rest by bytes (never fewer tokens
+                // than tiktoken would).
                 _ => return (n + text.len() - at) as u64,
             };
             // Text the pattern skipped (it matches everything, so none in practice).
             n += m.start() - at;
-            let piece = m.as_str().as_bytes();
+            let end = lookahead_end(text, m.start(), m.end());
+            let piece_str = &text[m.start()..end];
+            let piece = piece_str.as_bytes();
             if piece.len() <= MAX_PIECE {
                 n += self.merge_count(piece);
             } else {
                 let mut s = 0;
                 while s < piece.len() {
                     let mut e = (s + MAX_PIECE).min(piece.len());
-                    while e < piece.len() && !m.as_str().is_char_boundary(e) {
+                    while e < piece.len() && !piece_str.is_char_boundary(e) {
                         e += 1;
                     }
                     n += self.merge_count(&piece[s..e]);
                     s = e;
                 }
             }
-            at = m.end();
+            at = end;
         }
         n as u64
     }
@@ -270,6 +296,12 @@ mod tests {
             "",
             " ",
             "\n",
+            "a  b   c    d\t\te \t f\u{a0}\u{a0}g \u{3000}h",
+            "end with spaces   ",
+            "   ",
+            "x \n  y\r\n\r\n   z \n",
+            "  \u{2003}word\u{2003}\u{2003}",
+            "a\u{85}b  \u{2028}c",
         ]
         .iter()
         .map(|s| (*s).to_owned())
@@ -301,6 +333,37 @@ mod tests {
                 } else {
                     assert_eq!(got, want, "{model} {t:?}");
                 }
+            }
+        }
+    }
+
+    /// Random text over the characters the pattern treats differently
+    /// (spaces of every kind, line breaks, cases, digits, apostrophes,
+    /// symbols, marks, CJK): the look-ahead rewrite must split exactly as
+    /// tiktoken does.
+    #[test]
+    fn random_text_splits_like_tiktoken() {
+        const ALPHABET: &[char] = &[
+            ' ', ' ', ' ', '\t', '\n', '\r', '\u{a0}', '\u{3000}', '\u{85}', 'a', 'b', 'Z', 'Q',
+            '\'', 's', 'l', 'v', 'e', 'D', '1', '7', '.', '!', '/', '-', '\u{301}', '日', 'é', 'Σ',
+        ];
+        let o = tiktoken_rs::o200k_base().unwrap();
+        let c = tiktoken_rs::cl100k_base().unwrap();
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..2000 {
+            let len = (next() % 24) as usize;
+            let t: String = (0..len)
+                .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize])
+                .collect();
+            for (model, bpe) in [("gpt-4o", &o), ("gpt-4-turbo", &c)] {
+                let want = bpe.encode_ordinary(&t).len() as u64;
+                assert_eq!(count(model, &t), want, "{model} {t:?}");
             }
         }
     }
