@@ -9,7 +9,7 @@ mod commands;
 /// mimalloc instead of the system allocator: scanning builds millions of
 /// small nodes and strings, and glibc malloc spent a fifth of the run in
 /// malloc/free (see bench/README.md). mimalloc asks the kernel for
-/// transparent huge pages (`MADV_HUGEPAGE`); see [`page_size_for`].
+/// transparent huge pages (`MADV_HUGEPAGE`); see [`page_size_for_command`].
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -65,18 +65,19 @@ enum Command {
 /// sixth less time. Servers and the streaming model commands have resident
 /// memory targets (a gateway with 1,000 streams, hashing a 4 GiB model, both
 /// under 64 MB), and a huge page is resident whole, so every other command
-/// turns them off for the process before it allocates its working memory.
-fn page_size_for(command: &Command) {
+/// turns them off for the process. This runs first in `main`, before
+/// argument parsing allocates (the first word is the subcommand: the CLI has
+/// no options before it): each huge page touched before it stays resident.
+fn page_size_for_command() {
     #[cfg(target_os = "linux")]
-    if !matches!(command, Command::Scan(_)) {
+    if std::env::args_os().nth(1).is_none_or(|c| c != "scan") {
         // Best effort: without it the command only uses more memory.
         let _ = rustix::thread::disable_transparent_huge_pages(true);
     }
-    #[cfg(not(target_os = "linux"))]
-    let _ = command;
 }
 
 fn main() -> ExitCode {
+    page_size_for_command();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -84,7 +85,6 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EXIT_INPUT } else { EXIT_OK });
         }
     };
-    page_size_for(&cli.command);
     let result = match cli.command {
         Command::Scan(args) => commands::scan::run(&args),
         Command::Rules(args) => commands::rules::run(&args),
