@@ -564,10 +564,10 @@ fn run_or_spawn(fut: impl Future<Output = ()> + Send + 'static) {
 /// Reads a body up to `max` bytes.
 ///
 /// Stops as soon as the body says it is complete (its `Content-Length`
-/// has arrived) rather than polling on for its end: hyper signals the end
-/// after the handler has polled, which woke the connection's own task once
-/// more and with it an idle worker thread (a futex wake and park per
-/// request).
+/// has arrived) rather than polling once more for the end of the stream,
+/// and hands a single chunk on without copying it. (The connection task is
+/// still woken once per request by hyper's body channel when the chunk is
+/// taken; that wake is inside hyper.)
 pub(crate) async fn read_body(
     body: Body,
     headers: &HeaderMap,

@@ -61,8 +61,8 @@ enum Command {
 
 /// Huge pages only where fresh memory is the cost. A scan builds tens of
 /// megabytes of trees and findings and exits: with 2 MiB pages it takes a
-/// twelfth of the page faults (11,931 to 880 at 4,000 resources) and a
-/// sixth less time. Servers and the streaming model commands have resident
+/// twelfth of the page faults (11,931 to 880 at 4,000 resources) and 10
+/// to 20% less time. Servers and the streaming model commands have resident
 /// memory targets (a gateway with 1,000 streams, hashing a 4 GiB model, both
 /// under 64 MB), and a huge page is resident whole, so every other command
 /// turns them off for the process. This runs first in `main`, before
