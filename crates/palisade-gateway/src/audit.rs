@@ -684,9 +684,6 @@ fn finding_record(f: &Finding, request: Option<&serde_json::Value>) -> SinkRecor
     SinkRecord::Finding(v)
 }
 
-/// Record time, microseconds in UTC.
-pub use palisade_core::clock::now_rfc3339_micros as now_rfc3339;
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -3,7 +3,7 @@
 //! with failover, filter the answer as it streams, settle, audit.
 
 use crate::anomaly::AnomalyTracker;
-use crate::audit::{AuditRecord, AuditSink, Decision, now_rfc3339};
+use crate::audit::{AuditRecord, AuditSink, Decision};
 use crate::auth::{AuthSetupError, Authenticator};
 use crate::config::{GatewayConfig, TenantConfig};
 use crate::error::{ApiError, rules};
@@ -410,7 +410,7 @@ impl Outcome {
             .get_or_create(&vec![("endpoint", self.endpoint.to_owned())])
             .observe(elapsed.as_secs_f64());
         let record = AuditRecord {
-            time: now_rfc3339(),
+            time: palisade_core::clock::now_rfc3339_micros(),
             request_id: self.request_id.clone(),
             tenant: self.tenant.clone(),
             model: self.model.clone(),

@@ -310,8 +310,6 @@ pub(crate) fn roots(ca: Option<&std::path::Path>) -> Result<rustls::RootCertStor
     Ok(roots)
 }
 
-pub(crate) use palisade_core::clock::now_rfc3339_micros as now_rfc3339;
-
 /// Milliseconds since the epoch of an RFC 3339 time, else now.
 pub(crate) fn millis(time: Option<&str>) -> i64 {
     time.and_then(crate::k8s::parse_timestamp).map_or_else(

@@ -200,7 +200,7 @@ impl SyslogSink {
         format!(
             "<{}>1 {} {} palisade {} {} [palisade@32473 deliveryId=\"{sd_id}\"] {}",
             FACILITY * 8 + sev,
-            super::now_rfc3339(),
+            palisade_core::clock::now_rfc3339_micros(),
             self.hostname,
             std::process::id(),
             if msgid.is_empty() {
