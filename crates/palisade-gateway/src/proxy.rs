@@ -562,12 +562,6 @@ fn run_or_spawn(fut: impl Future<Output = ()> + Send + 'static) {
 }
 
 /// Reads a body up to `max` bytes.
-///
-/// Stops as soon as the body says it is complete (its `Content-Length`
-/// has arrived) rather than polling once more for the end of the stream,
-/// and hands a single chunk on without copying it. (The connection task is
-/// still woken once per request by hyper's body channel when the chunk is
-/// taken; that wake is inside hyper.)
 pub(crate) async fn read_body(
     body: Body,
     headers: &HeaderMap,
@@ -586,46 +580,21 @@ pub(crate) async fn read_body(
             return Err(too_large());
         }
     }
-    let mut body = http_body_util::Limited::new(body, max);
-    let mut first: Option<Bytes> = None;
-    let mut rest: Vec<u8> = Vec::new();
-    while !http_body::Body::is_end_stream(&body) {
-        let Some(frame) = body.frame().await else {
-            break;
-        };
-        let data = match frame {
-            Ok(f) => match f.into_data() {
-                Ok(d) => d,
-                Err(_) => continue, // trailers
-            },
-            Err(e) => {
-                return Err(
-                    if e.downcast_ref::<http_body_util::LengthLimitError>()
-                        .is_some()
-                    {
-                        too_large()
-                    } else {
-                        ApiError::bad_request("the request body could not be read", None)
-                    },
-                );
-            }
-        };
-        // One chunk (the usual case) is returned as it came, without a copy.
-        match &first {
-            None => first = Some(data),
-            Some(f) => {
-                if rest.is_empty() {
-                    rest.extend_from_slice(f);
-                }
-                rest.extend_from_slice(&data);
+    match http_body_util::Limited::new(body, max).collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) => {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                Err(too_large())
+            } else {
+                Err(ApiError::bad_request(
+                    "the request body could not be read",
+                    None,
+                ))
             }
         }
     }
-    Ok(if rest.is_empty() {
-        first.unwrap_or_default()
-    } else {
-        Bytes::from(rest)
-    })
 }
 
 /// The text filters of a tenant, chained, as a factory (one per choice).

@@ -667,9 +667,8 @@ impl http_body::Body for Chunks {
     }
 }
 
-/// The body reader stops at `Content-Length` rather than waiting for the end
-/// of the stream; a chunked body (no length) is still read to its end, in
-/// full, and the size limit still holds across chunks.
+/// A chunked body (no length to check up front) is read to its end, in
+/// full, and the size limit holds across chunks.
 #[tokio::test]
 async fn chunked_request_bodies_are_read_whole_and_limited() {
     let up = stand_in(0, 8).await;
