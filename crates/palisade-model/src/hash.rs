@@ -395,11 +395,16 @@ pub fn hash_collecting(root: &Path, opts: &Options) -> Result<Hashed, HashError>
     // Largest first, so one big file does not start last.
     work.sort_by_key(|w| std::cmp::Reverse(w.end - w.start));
     let whole = matches!(opts.method, Method::Files);
+    // Several items at once keep every core busy already: a reader thread
+    // per item only adds threads contending for the same cores. Reading in
+    // the hashing thread was 7% faster warm and 9% cold on 4 x 1 GiB files
+    // (1.98 -> 1.85 s, 4.15 -> 3.82 s, two cores).
+    let parallel = work.len() > 1 && rayon::current_num_threads() > 1;
     let items: Vec<(ItemKey, Digest)> = work
         .par_iter()
         .map(|w| {
             let f = &walk.files[w.file];
-            let digest = hash_range(f, w.start, w.end, whole, opts.algorithm)?;
+            let digest = hash_range(f, w.start, w.end, whole, opts.algorithm, parallel)?;
             let key = if whole {
                 ItemKey::file(f.rel.clone())
             } else {
@@ -438,7 +443,8 @@ pub fn model_name(root: &Path) -> String {
 /// Buffer size for one read. Several are in flight per file at most.
 const BUF: usize = 1 << 20;
 /// Files above this size are read by a second thread while the first
-/// hashes, so the disk and the CPU work at the same time.
+/// hashes, so the disk and the CPU work at the same time, when the item is
+/// hashed alone.
 const PIPELINE_MIN: u64 = 16 << 20;
 
 enum Hasher {
@@ -495,6 +501,7 @@ fn hash_range(
     end: u64,
     whole: bool,
     algorithm: Algorithm,
+    parallel: bool,
 ) -> Result<Digest, HashError> {
     use std::io::{Seek, SeekFrom};
     let mut file = open_checked(f)?;
@@ -517,7 +524,7 @@ fn hash_range(
         Algorithm::Sha256 => BUF,
         Algorithm::Blake3 => 4 * BUF,
     };
-    let read = if len >= PIPELINE_MIN {
+    let read = if len >= PIPELINE_MIN && !parallel {
         pipelined(&mut file, len, buf_size, &mut hasher).map_err(io_err(&f.open))?
     } else {
         simple(&mut file, len, buf_size, &mut hasher).map_err(io_err(&f.open))?
