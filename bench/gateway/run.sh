@@ -98,24 +98,11 @@ EOF
 LITELLM_MASTER_KEY=$KEY LITELLM_LOCAL_MODEL_COST_MAP=True LITELLM_LOG=ERROR "$VENV/bin/litellm" --config "$OUT/litellm.yaml" \
   --host 127.0.0.1 --port 18002 --num_workers 1 >"$OUT/litellm.log" 2>&1 & PIDS+=($!)
 
-# Palisade: API key auth, a budget and rate limits far above the load,
-# injection blocking and output redaction on, audit records to a file.
-cat > "$OUT/palisade.yaml" <<EOF
-listen: 127.0.0.1:18003
-upstreams:
-  - {name: standin, url: 'http://127.0.0.1:18000', models: ['*']}
-tenants:
-  - id: bench
-    apiKeys: [{env: PALISADE_BENCH_KEY}]
-    budgets: [{window: day, tokens: 100000000000}]
-    requests: {rate: 10000000, per: second}
-    tokens: {rate: 100000000000, per: second}
-    maxConcurrent: 100000
-    maxTokens: 64
-    guard: {injection: block, output: redact}
-audit: {path: $OUT/palisade-audit.jsonl}
-EOF
-sed -e "s/18003/18013/" -e "s/18000/18010/" -e "s/palisade-audit/palisade-streams-audit/" "$OUT/palisade.yaml" > "$OUT/palisade-streams.yaml"
+# Palisade: the configuration of bench/gateway/config.sh (auth, budgets,
+# limits, guard, audit), and a second gateway for the streams run.
+. bench/gateway/config.sh
+palisade_config 18003 18000 "$OUT/palisade-audit.jsonl" > "$OUT/palisade.yaml"
+palisade_config 18013 18010 "$OUT/palisade-streams-audit.jsonl" > "$OUT/palisade-streams.yaml"
 PALISADE_BENCH_KEY=$KEY "$BIN" gateway --config "$OUT/palisade.yaml" --log-format json 2>"$OUT/palisade.log" & PIDS+=($!)
 PALISADE_BENCH_KEY=$KEY /usr/bin/time -v -o "$OUT/palisade-streams.time" "$BIN" gateway --config "$OUT/palisade-streams.yaml" --log-format json 2>"$OUT/palisade-streams.log" &
 STREAM_GW=$!

@@ -30,21 +30,8 @@ wait_port() { for _ in $(seq 300); do (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/nul
 
 KEY=sk-bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 "$BIN" gateway stand-in --listen 127.0.0.1:18100 --chunk-delay-ms 0 --tokens 16 2>"$OUT/standin.log" & PIDS+=($!)
-cat > "$OUT/palisade.yaml" <<YAML
-listen: 127.0.0.1:18103
-upstreams:
-  - {name: standin, url: 'http://127.0.0.1:18100', models: ['*']}
-tenants:
-  - id: bench
-    apiKeys: [{env: PALISADE_BENCH_KEY}]
-    budgets: [{window: day, tokens: 100000000000}]
-    requests: {rate: 10000000, per: second}
-    tokens: {rate: 100000000000, per: second}
-    maxConcurrent: 100000
-    maxTokens: 64
-    guard: {injection: block, output: redact}
-audit: {path: $OUT/palisade-audit.jsonl}
-YAML
+. bench/gateway/config.sh
+palisade_config 18103 18100 "$OUT/palisade-audit.jsonl" > "$OUT/palisade.yaml"
 PALISADE_BENCH_KEY=$KEY "$BIN" gateway --config "$OUT/palisade.yaml" --log-format json 2>"$OUT/palisade.log" & GW=$!
 PIDS+=($GW)
 wait_port 18100; wait_port 18103
