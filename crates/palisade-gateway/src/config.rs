@@ -363,7 +363,13 @@ pub struct GatewayConfig {
     pub anomaly: AnomalyConfig,
     /// Time allowed for in-flight requests on shutdown.
     pub drain_timeout: Duration,
+    /// Serving threads (`workers`), each with its own listener and upstream
+    /// connections; 0 (the default) means one per CPU.
+    pub workers: usize,
 }
+
+/// Most serving threads a configuration may ask for.
+pub const MAX_WORKERS: u64 = 256;
 
 /// Reads the environment and files referenced by the configuration. Kept
 /// apart so tests can provide their own.
@@ -509,6 +515,7 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
 
 const TOP_KEYS: &[&str] = &[
     "listen",
+    "workers",
     "tls",
     "limits",
     "upstreams",
@@ -586,6 +593,7 @@ impl GatewayConfig {
             audit_sink_queue: 65_536,
             anomaly: AnomalyConfig::default(),
             drain_timeout: Duration::from_secs(30),
+            workers: 0,
         };
         let mut route_refs = Vec::new();
         for top in cx.map(&root, "the configuration")? {
@@ -635,6 +643,16 @@ impl GatewayConfig {
                 "store" => parse_store(&cx, v, &mut cfg)?,
                 "audit" => parse_audit(&cx, v, &mut cfg)?,
                 "anomaly" => cfg.anomaly = parse_anomaly(&cx, v)?,
+                "workers" => {
+                    let n = cx.uint(v, "workers")?;
+                    if n > MAX_WORKERS {
+                        return Err(cx.err(
+                            v.pos,
+                            format!("workers must be between 0 (one per CPU) and {MAX_WORKERS}"),
+                        ));
+                    }
+                    cfg.workers = usize::try_from(n).unwrap_or(0);
+                }
                 _ => return Err(cx.unknown(top, "the configuration", TOP_KEYS)),
             }
         }
@@ -653,6 +671,15 @@ impl GatewayConfig {
             }
         }
         Ok(cfg)
+    }
+
+    /// The number of serving threads: `workers`, or one per CPU.
+    pub fn worker_count(&self) -> usize {
+        if self.workers > 0 {
+            self.workers
+        } else {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        }
     }
 
     /// The tenant with this ID.

@@ -513,7 +513,7 @@ pub(crate) async fn forward(
             Ok(uri) => *req.uri_mut() = uri,
             Err(_) => continue,
         }
-        match tokio::time::timeout(timeout, u.client.request(req)).await {
+        match tokio::time::timeout(timeout, u.client().request(req)).await {
             Err(_) => {
                 u.mark_failed();
                 return Err(ApiError::upstream(
@@ -1178,7 +1178,7 @@ async fn passthrough(State(state): State<AppState>, req: Request) -> Response {
         Err(_) => return o.deny(&ApiError::bad_request("invalid path", None)),
     }
     o.upstream = Some(u.cfg.name.clone());
-    match tokio::time::timeout(rt.cfg.request_timeout, u.client.request(up)).await {
+    match tokio::time::timeout(rt.cfg.request_timeout, u.client().request(up)).await {
         Ok(Ok(resp)) => {
             u.mark_ok();
             let (p, b) = resp.into_parts();

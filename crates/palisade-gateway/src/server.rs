@@ -15,6 +15,7 @@ use hyper_util::service::TowerToHyperService;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use std::future::Future;
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -167,6 +168,119 @@ impl Gateway {
         listener: TcpListener,
         shutdown: impl Future<Output = ()>,
     ) -> Result<(), ServerError> {
+        self.accept_until(listener, shutdown).await;
+        self.finish();
+        Ok(())
+    }
+
+    /// Opens the listeners of [`Gateway::serve_workers`]: `workers` sockets
+    /// listening on `addr` with `SO_REUSEPORT`, so that the kernel spreads
+    /// new connections over the serving threads. Port 0 is resolved once,
+    /// and every socket takes the same port. Connections queue from the
+    /// moment this returns.
+    pub fn bind_workers(addr: SocketAddr, workers: usize) -> Result<Listeners, ServerError> {
+        use socket2::{Domain, Socket, Type};
+        let open = |a: SocketAddr| -> std::io::Result<std::net::TcpListener> {
+            let s = Socket::new(Domain::for_address(a), Type::STREAM, None)?;
+            s.set_reuse_address(true)?;
+            #[cfg(unix)]
+            s.set_reuse_port(true)?;
+            s.set_nonblocking(true)?;
+            s.bind(&a.into())?;
+            s.listen(4096)?;
+            Ok(s.into())
+        };
+        let err = |e: std::io::Error| ServerError::Io(format!("cannot listen on {addr}: {e}"));
+        let first = open(addr).map_err(err)?;
+        let local = first.local_addr().map_err(err)?;
+        let mut sockets = vec![first];
+        // Without SO_REUSEPORT only one socket can take the port.
+        let n = if cfg!(unix) { workers.max(1) } else { 1 };
+        for _ in 1..n {
+            sockets.push(open(local).map_err(err)?);
+        }
+        Ok(Listeners {
+            addr: local,
+            sockets,
+        })
+    }
+
+    /// Serves with one thread per listener, each running its own
+    /// single-threaded tokio runtime: a connection, its requests and its
+    /// upstream connections stay on the thread that accepted it, so serving
+    /// a request wakes no other thread. `control` runs on the first thread
+    /// beside its listener (signal handlers, reloads); when it returns, every
+    /// thread stops accepting and drains its open requests and streams (up
+    /// to the drain timeout), and the audit sinks are flushed.
+    pub fn serve_workers<F, Fut>(
+        self: &Arc<Self>,
+        listeners: Listeners,
+        control: F,
+    ) -> Result<(), ServerError>
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = ()>,
+    {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let n = listeners.sockets.len();
+        let drained = Arc::new(tokio::sync::Barrier::new(n));
+        let mut control = Some((control, stop_tx));
+        let mut threads = Vec::with_capacity(n);
+        for (i, socket) in listeners.sockets.into_iter().enumerate() {
+            let gw = Arc::clone(self);
+            let gw_control = Arc::clone(self);
+            let mut stop = stop_rx.clone();
+            let drained = Arc::clone(&drained);
+            let control = control.take();
+            let t = std::thread::Builder::new()
+                .name(format!("palisade-gw-{i}"))
+                .spawn(move || -> Result<(), ServerError> {
+                    WORKER.with(|w| w.set(i));
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .map_err(|e| ServerError::Io(format!("cannot start a runtime: {e}")))?;
+                    rt.block_on(async move {
+                        let listener = TcpListener::from_std(socket)
+                            .map_err(|e| ServerError::Io(format!("cannot listen: {e}")))?;
+                        let control = async move {
+                            if let Some((control, stop_tx)) = control {
+                                gw_control.state.runtime().start_health_checks();
+                                control().await;
+                                let _ = stop_tx.send(true);
+                            }
+                        };
+                        let serve = gw.accept_until(listener, async move {
+                            let _ = stop.wait_for(|s| *s).await;
+                        });
+                        tokio::join!(control, serve);
+                        // Every runtime stays up until all have drained: a
+                        // connection one of them drives (Redis) may serve
+                        // the others' last requests.
+                        drained.wait().await;
+                        if i == 0 {
+                            gw.finish();
+                        }
+                        Ok(())
+                    })
+                })
+                .map_err(|e| ServerError::Io(format!("cannot start a serving thread: {e}")))?;
+            threads.push(t);
+        }
+        let mut result = Ok(());
+        for t in threads {
+            match t.join() {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => result = Err(e),
+                Err(_) => result = Err(ServerError::Io("a serving thread panicked".into())),
+            }
+        }
+        result
+    }
+
+    /// Accepts connections on `listener` until `shutdown` completes, then
+    /// waits up to the drain timeout for the ones it accepted.
+    async fn accept_until(&self, listener: TcpListener, shutdown: impl Future<Output = ()>) {
         let router = app(self.state.clone());
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
         let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -235,9 +349,30 @@ impl Gateway {
         {
             tracing::warn!("drain timeout: closing the connections still open");
         }
+    }
+
+    /// After the last connection: stops health checks and flushes the audit.
+    fn finish(&self) {
         self.state.runtime().stop_health_checks();
         // What the SIEM sinks have queued goes to their spools.
         self.state.shared().audit.close();
-        Ok(())
     }
+}
+
+/// The listening sockets of [`Gateway::serve_workers`], one per thread.
+#[derive(Debug)]
+pub struct Listeners {
+    /// The address they listen on (port 0 resolved).
+    pub addr: SocketAddr,
+    sockets: Vec<std::net::TcpListener>,
+}
+
+thread_local! {
+    static WORKER: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The index of the serving thread this runs on among
+/// [`Gateway::serve_workers`]'s threads; 0 on any other thread.
+pub fn worker_index() -> usize {
+    WORKER.with(std::cell::Cell::get)
 }

@@ -61,6 +61,8 @@ pub struct StandInState {
     /// With `gate`: the stream stops after this many more content chunks
     /// than the first (0: after the first).
     pub gate_after: AtomicU64,
+    /// TCP connections accepted.
+    pub connections: AtomicU64,
 }
 
 #[derive(Clone)]
@@ -422,6 +424,11 @@ pub async fn serve(
     st: Arc<StandInState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
+    let counter = Arc::clone(&st);
+    let listener = listener.tap_io(move |_| {
+        counter.connections.fetch_add(1, Ordering::Relaxed);
+    });
     axum::serve(listener, router(cfg, st))
         .with_graceful_shutdown(shutdown)
         .await

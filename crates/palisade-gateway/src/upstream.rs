@@ -40,18 +40,26 @@ pub enum UpstreamError {
     },
 }
 
-/// One upstream with its client and health.
+/// One upstream with its clients and health.
 #[derive(Debug)]
 pub struct Upstream {
     /// Its configuration.
     pub cfg: UpstreamConfig,
-    /// Its client.
-    pub client: HttpClient,
+    /// One client (and so one connection pool) per serving thread: a
+    /// connection is driven by the thread that opened it, and only that
+    /// thread's requests use it, so no request wakes another thread.
+    clients: Vec<HttpClient>,
     healthy: AtomicBool,
     failures: AtomicU32,
 }
 
 impl Upstream {
+    /// The client of the serving thread this runs on
+    /// ([`crate::server::worker_index`]).
+    pub fn client(&self) -> &HttpClient {
+        &self.clients[crate::server::worker_index() % self.clients.len()]
+    }
+
     /// Whether the upstream is considered healthy.
     pub fn is_healthy(&self) -> bool {
         self.healthy.load(Ordering::Relaxed)
@@ -154,9 +162,12 @@ impl Pool {
     pub fn new(cfg: &GatewayConfig) -> Result<Pool, UpstreamError> {
         let mut upstreams = Vec::new();
         for u in &cfg.upstreams {
+            let clients = (0..cfg.worker_count())
+                .map(|_| build_client(u, cfg.connect_timeout))
+                .collect::<Result<_, _>>()?;
             upstreams.push(Arc::new(Upstream {
                 cfg: u.clone(),
-                client: build_client(u, cfg.connect_timeout)?,
+                clients,
                 healthy: AtomicBool::new(true),
                 failures: AtomicU32::new(0),
             }));
@@ -244,7 +255,7 @@ async fn probe(u: &Upstream, path: &str, timeout: Duration) -> bool {
     let Ok(req) = http::Request::get(u.url(path)).body(Body::empty()) else {
         return false;
     };
-    match tokio::time::timeout(timeout, u.client.request(req)).await {
+    match tokio::time::timeout(timeout, u.client().request(req)).await {
         Ok(Ok(resp)) => resp.status().is_success(),
         _ => false,
     }

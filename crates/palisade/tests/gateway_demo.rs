@@ -214,3 +214,101 @@ fn demo_config_works_as_written() {
         "audit records on stderr: {logs}"
     );
 }
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// SIGHUP reloads the configuration for every serving thread (signals are
+/// handled on the first); SIGTERM then stops them all.
+#[test]
+fn sighup_reloads_every_serving_thread() {
+    let bin = env!("CARGO_BIN_EXE_palisade");
+    let (up_port, gw_port) = (free_port(), free_port());
+    let _up = Proc(
+        Command::new(bin)
+            .args([
+                "gateway",
+                "stand-in",
+                "--listen",
+                &format!("127.0.0.1:{up_port}"),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("gw.yaml");
+    let write_cfg = |key_env: &str| {
+        std::fs::write(
+            &cfg,
+            format!(
+                "listen: 127.0.0.1:{gw_port}\nworkers: 3\naudit: {{path: 'off'}}\nupstreams:\n  - {{name: up, url: 'http://127.0.0.1:{up_port}'}}\ntenants:\n  - id: demo\n    apiKeys: [{{env: {key_env}}}]\n"
+            ),
+        )
+        .unwrap();
+    };
+    write_cfg("KEY_A");
+    let mut gw = Proc(
+        Command::new(bin)
+            .args(["gateway", "--config"])
+            .arg(&cfg)
+            .env("KEY_A", "sk-key-a-0123456789")
+            .env("KEY_B", "sk-key-b-0123456789")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_ready(up_port, "/health");
+    wait_ready(gw_port, "/readyz");
+    let body = serde_json::json!({"model": "demo-model", "max_tokens": 4, "messages": [{"role": "user", "content": "hi"}]}).to_string();
+    let status = |key: &str| http(gw_port, "POST", "/v1/chat/completions", Some(key), &body).0;
+    // Each exchange is a new connection, so the three threads all answer.
+    for _ in 0..12 {
+        assert_eq!(status("sk-key-a-0123456789"), 200);
+        assert_eq!(status("sk-key-b-0123456789"), 401);
+    }
+    write_cfg("KEY_B");
+    Command::new("kill")
+        .args(["-HUP", &gw.0.id().to_string()])
+        .status()
+        .unwrap();
+    let start = Instant::now();
+    while status("sk-key-b-0123456789") != 200 {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "reload never took effect"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for _ in 0..12 {
+        assert_eq!(status("sk-key-b-0123456789"), 200);
+        assert_eq!(status("sk-key-a-0123456789"), 401);
+    }
+    assert!(
+        gw.0.try_wait().unwrap().is_none(),
+        "SIGHUP stopped the gateway"
+    );
+    Command::new("kill")
+        .args(["-TERM", &gw.0.id().to_string()])
+        .status()
+        .unwrap();
+    let start = Instant::now();
+    loop {
+        if let Some(s) = gw.0.try_wait().unwrap() {
+            assert!(s.success(), "gateway exited with {s}");
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "gateway did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

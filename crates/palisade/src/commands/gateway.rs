@@ -218,26 +218,27 @@ fn serve(path: &Path, listen: Option<SocketAddr>) -> Result<u8> {
             .iter()
             .flat_map(|u| u.models.iter().map(|m| m.0.as_str())),
     );
+    let workers = cfg.worker_count();
     let gw = Arc::new(Gateway::new(cfg, hooks()?)?);
-    runtime()?.block_on(async {
-        gw.state.runtime().start_health_checks();
-        let l = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
-        tracing::info!(listen = %addr, config = %path.display(), "gateway ready");
+    let listeners = Gateway::bind_workers(addr, workers)?;
+    tracing::info!(listen = %listeners.addr, workers, config = %path.display(), "gateway ready");
+    let gw2 = Arc::clone(&gw);
+    let p = path.to_path_buf();
+    // Signals are handled on the first serving thread; the others serve.
+    gw.serve_workers(listeners, move || async move {
         #[cfg(unix)]
-        {
-            let gw2 = Arc::clone(&gw);
-            let p = path.to_path_buf();
-            tokio::spawn(async move {
-                let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else { return };
-                while hup.recv().await.is_some() {
-                    match gw2.reload(&p, &ProcessEnv) {
-                        Ok(()) => tracing::info!(config = %p.display(), "configuration reloaded"),
-                        Err(e) => tracing::error!(error = %e, "reload failed; the running configuration stays"),
-                    }
+        tokio::spawn(async move {
+            let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else { return };
+            while hup.recv().await.is_some() {
+                match gw2.reload(&p, &ProcessEnv) {
+                    Ok(()) => tracing::info!(config = %p.display(), "configuration reloaded"),
+                    Err(e) => tracing::error!(error = %e, "reload failed; the running configuration stays"),
                 }
-            });
-        }
-        gw.serve(l, shutdown_signal()).await?;
-        Ok(crate::EXIT_OK)
-    })
+            }
+        });
+        #[cfg(not(unix))]
+        let _ = (gw2, p);
+        shutdown_signal().await;
+    })?;
+    Ok(crate::EXIT_OK)
 }
