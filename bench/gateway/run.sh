@@ -18,6 +18,10 @@ DURATION=${DURATION:-10}
 CONNS=${CONNS:-64}
 RATE=${RATE:-1000}
 STREAMS=${STREAMS:-1000}
+# Milliseconds between the 16 chunks of a stream in the streams run: 200 ms
+# makes each stream last 3.2 s, so all $STREAMS are open at once however
+# fast the gateway turns them over (at 20 ms, wrk kept only 300 to 600 open).
+STREAM_DELAY_MS=${STREAM_DELAY_MS:-200}
 
 need_apt=()
 command -v wrk >/dev/null || need_apt+=(wrk)
@@ -57,7 +61,7 @@ KEY=sk-bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 # The upstream: no delay for throughput; a second one with 20 ms between
 # chunks for the concurrent-streams run.
 "$BIN" gateway stand-in --listen 127.0.0.1:18000 --chunk-delay-ms 0 --tokens 16 2>"$OUT/standin.log" & PIDS+=($!)
-"$BIN" gateway stand-in --listen 127.0.0.1:18010 --chunk-delay-ms 20 --tokens 16 2>"$OUT/standin-streams.log" & PIDS+=($!)
+"$BIN" gateway stand-in --listen 127.0.0.1:18010 --chunk-delay-ms "$STREAM_DELAY_MS" --tokens 16 2>"$OUT/standin-streams.log" & PIDS+=($!)
 
 # nginx, one worker, plain reverse proxy with upstream keep-alive.
 cat > "$OUT/nginx.conf" <<EOF
@@ -138,13 +142,22 @@ for name in direct:18000 nginx:18001 litellm:18002 palisade:18003; do
   P50[$n]=$(python3 -c "import json; d=json.load(open('$OUT/openloop-$n.json')); print('%.3f' % d['p50_ms'])")
 done
 
-# 1,000 concurrent streams through Palisade (16 chunks, 20 ms apart).
+# 1,000 concurrent streams through Palisade (16 chunks, $STREAM_DELAY_MS ms apart).
 GW_PID=$(pgrep -P "$STREAM_GW")
 IDLE_KB=$(awk '/VmRSS/ {print $2}' "/proc/$GW_PID/status")
 SBODY='{"model":"demo-model","stream":true,"max_tokens":16,"messages":[{"role":"user","content":"Stream please"}]}'
 # wrk keeps $STREAMS connections each with one stream open at all times.
 sed -e "s/^wrk.body = .*/wrk.body = '$SBODY'/" "$OUT/post.lua" > "$OUT/stream.lua"
-wrk -t2 -c"$STREAMS" -d"${DURATION}s" --timeout 10s -s "$OUT/stream.lua" http://127.0.0.1:18013/v1/chat/completions > "$OUT/wrk-streams.txt"
+wrk -t2 -c"$STREAMS" -d"${DURATION}s" --timeout 10s -s "$OUT/stream.lua" http://127.0.0.1:18013/v1/chat/completions > "$OUT/wrk-streams.txt" &
+WRK=$!
+# Streams open at once: the gateway's connections to the stand-in, counted
+# twice during the run.
+OPEN=()
+for _ in 1 2; do
+  sleep "$(python3 -c "print($DURATION / 3)")"
+  OPEN+=("$(ss -Htn state established '( sport = :18010 )' | wc -l)")
+done
+wait "$WRK"
 STREAM_OK="wrk: $(awk '/requests in/ {print $1}' "$OUT/wrk-streams.txt") streams, non-2xx: $(awk '/Non-2xx/ {n=$NF} END {print n+0}' "$OUT/wrk-streams.txt")"
 # $STREAM_GW is /usr/bin/time: stop the gateway under it so time writes its report.
 kill -TERM "$GW_PID"; wait "$STREAM_GW" || true
@@ -161,4 +174,4 @@ for n in direct nginx litellm palisade; do
   printf '%-10s %12s %10s %11s ms %11s ms %14s\n' "$n" "${RPS[$n]}" "${ratio}x" "${P50[$n]:-nan}" "${P99[$n]}" "$added"
 done
 python3 -c "print('palisade / litellm throughput: %.1fx' % (${RPS[palisade]}/${RPS[litellm]}))"
-echo "palisade RSS: $((IDLE_KB / 1024)) MiB idle after start-up; peak $((RSS_KB / 1024)) MiB with $STREAMS concurrent streams (16 chunks, 20 ms apart; $STREAM_OK)"
+echo "palisade RSS: $((IDLE_KB / 1024)) MiB idle after start-up; peak $((RSS_KB / 1024)) MiB with $STREAMS concurrent streams (16 chunks, $STREAM_DELAY_MS ms apart; upstream streams open at 1/3 and 2/3 of the run: ${OPEN[*]}; $STREAM_OK)"
