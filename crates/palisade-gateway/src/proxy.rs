@@ -8,7 +8,7 @@ use crate::auth::{AuthSetupError, Authenticator};
 use crate::config::{GatewayConfig, TenantConfig};
 use crate::error::{ApiError, rules};
 use crate::hooks::{Chain, ProxyHooks, RequestCtx, TextFilter};
-use crate::metrics::{Labels, Metrics};
+use crate::metrics::Metrics;
 use crate::openai::{Endpoint, ParsedRequest, Usage};
 use crate::sse::{FilterFactory, StreamProcessor, filter_json_answer};
 use crate::store::{Admission, AdmitRequest, Limits, Reservation, Store, now_us};
@@ -275,6 +275,8 @@ pub(crate) struct Outcome {
     pub(crate) prompt: Option<String>,
     pub(crate) status: u16,
     pub(crate) done: bool,
+    /// The tenant's and model's metric series, once known.
+    pub(crate) series: Option<Arc<crate::metrics::ModelSeries>>,
 }
 
 impl Outcome {
@@ -296,14 +298,8 @@ impl Outcome {
             prompt: None,
             status: 0,
             done: false,
+            series: None,
         }
-    }
-
-    fn labels(&self) -> Labels {
-        vec![
-            ("tenant", self.tenant.clone()),
-            ("model", self.model.clone()),
-        ]
     }
 
     /// A refusal: metrics, audit, and the response.
@@ -375,13 +371,13 @@ impl Outcome {
             };
             run_or_spawn(fut);
         }
+        let series = self
+            .series
+            .take()
+            .unwrap_or_else(|| sh.metrics.series(&self.tenant, &self.model));
         if used > 0 {
-            let mut l = self.labels();
-            l.push(("kind", "prompt".into()));
-            sh.metrics.tokens.get_or_create(&l).inc_by(prompt);
-            l.pop();
-            l.push(("kind", "completion".into()));
-            sh.metrics.tokens.get_or_create(&l).inc_by(completion);
+            series.prompt_tokens.inc_by(prompt);
+            series.completion_tokens.inc_by(completion);
             if let Some(f) = sh.anomaly.observe(&self.tenant, used, now) {
                 sh.metrics
                     .anomalies
@@ -401,13 +397,10 @@ impl Outcome {
             }
         }
         let elapsed = self.started.elapsed();
-        let mut l = self.labels();
-        l.push(("endpoint", self.endpoint.to_owned()));
-        l.push(("status", self.status.to_string()));
-        sh.metrics.requests.get_or_create(&l).inc();
+        series.request(&sh.metrics.requests, self.endpoint, self.status);
         sh.metrics
-            .duration
-            .get_or_create(&vec![("endpoint", self.endpoint.to_owned())])
+            .endpoint(self.endpoint)
+            .0
             .observe(elapsed.as_secs_f64());
         let record = AuditRecord {
             time: palisade_core::clock::now_rfc3339_micros(),
@@ -700,10 +693,9 @@ pub(crate) async fn reserve(
         .await;
     match ans {
         Ok(Admission::Admitted(r)) => {
-            sh.metrics
-                .reserved
-                .get_or_create(&o.labels())
-                .inc_by(r.tokens);
+            let series = sh.metrics.series(&o.tenant, &o.model);
+            series.reserved.inc_by(r.tokens);
+            o.series = Some(series);
             o.reserved_tokens = r.tokens;
             o.reservation = Some(r);
             Ok(())
@@ -805,8 +797,8 @@ async fn openai(State(state): State<AppState>, req: Request) -> Response {
         }
     };
     sh.metrics
-        .latency
-        .get_or_create(&vec![("endpoint", endpoint.name().to_owned())])
+        .endpoint(endpoint.name())
+        .1
         .observe(started.elapsed().as_secs_f64());
     o.upstream = Some(upstream.cfg.name.clone());
     let (up_parts, up_body) = resp.into_parts();

@@ -176,6 +176,22 @@ async fn non_streamed_chat_is_proxied_capped_and_settled() {
         .await
         .body;
     assert!(metrics.contains("palisade_gateway_tokens_total{tenant=\"demo\",model=\"demo-model\",kind=\"completion\"} 64"), "{metrics}");
+    // The cached series are the families' own: one request each.
+    assert!(metrics.contains("palisade_gateway_requests_total{tenant=\"demo\",model=\"demo-model\",endpoint=\"chat\",status=\"200\"} 1"), "{metrics}");
+    assert!(
+        metrics.contains("palisade_gateway_request_duration_seconds_count{endpoint=\"chat\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("palisade_gateway_response_latency_seconds_count{endpoint=\"chat\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(
+            "palisade_gateway_reserved_tokens_total{tenant=\"demo\",model=\"demo-model\"} "
+        ),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]
