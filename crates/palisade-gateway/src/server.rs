@@ -222,52 +222,77 @@ impl Gateway {
         Fut: Future<Output = ()>,
     {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let stop_tx = Arc::new(stop_tx);
         let n = listeners.sockets.len();
-        let drained = Arc::new(tokio::sync::Barrier::new(n));
-        let mut control = Some((control, stop_tx));
+        // Runtimes first: if one cannot start, no thread has started.
+        let runtimes = (0..n)
+            .map(|_| {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| ServerError::Io(format!("cannot start a runtime: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let drained = Arc::new(Drained::new(n));
+        let mut control = Some(control);
         let mut threads = Vec::with_capacity(n);
-        for (i, socket) in listeners.sockets.into_iter().enumerate() {
+        let mut spawn_error = None;
+        for (i, (socket, rt)) in listeners.sockets.into_iter().zip(runtimes).enumerate() {
             let gw = Arc::clone(self);
-            let gw_control = Arc::clone(self);
+            let stop_all = Arc::clone(&stop_tx);
             let mut stop = stop_rx.clone();
-            let drained = Arc::clone(&drained);
+            let drained_here = Arc::clone(&drained);
             let control = control.take();
-            let t = std::thread::Builder::new()
+            let spawned = std::thread::Builder::new()
                 .name(format!("palisade-gw-{i}"))
                 .spawn(move || -> Result<(), ServerError> {
                     WORKER.with(|w| w.set(i));
-                    let rt = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .map_err(|e| ServerError::Io(format!("cannot start a runtime: {e}")))?;
                     rt.block_on(async move {
-                        let listener = TcpListener::from_std(socket)
-                            .map_err(|e| ServerError::Io(format!("cannot listen: {e}")))?;
-                        let control = async move {
-                            if let Some((control, stop_tx)) = control {
-                                gw_control.state.runtime().start_health_checks();
-                                control().await;
-                                let _ = stop_tx.send(true);
+                        let result = match TcpListener::from_std(socket) {
+                            Ok(listener) => {
+                                let control = async {
+                                    if let Some(control) = control {
+                                        gw.state.runtime().start_health_checks();
+                                        control().await;
+                                        let _ = stop_all.send(true);
+                                    }
+                                };
+                                let serve = gw.accept_until(listener, async move {
+                                    let _ = stop.wait_for(|s| *s).await;
+                                });
+                                tokio::join!(control, serve);
+                                Ok(())
+                            }
+                            Err(e) => {
+                                // One thread short: stop them all.
+                                let _ = stop_all.send(true);
+                                Err(ServerError::Io(format!("cannot listen: {e}")))
                             }
                         };
-                        let serve = gw.accept_until(listener, async move {
-                            let _ = stop.wait_for(|s| *s).await;
-                        });
-                        tokio::join!(control, serve);
                         // Every runtime stays up until all have drained: a
                         // connection one of them drives (Redis) may serve
                         // the others' last requests.
-                        drained.wait().await;
+                        drained_here.done(1);
+                        drained_here.wait().await;
                         if i == 0 {
                             gw.finish();
                         }
-                        Ok(())
+                        result
                     })
-                })
-                .map_err(|e| ServerError::Io(format!("cannot start a serving thread: {e}")))?;
-            threads.push(t);
+                });
+            match spawned {
+                Ok(t) => threads.push(t),
+                Err(e) => {
+                    let _ = stop_tx.send(true);
+                    drained.done(n - i);
+                    spawn_error = Some(ServerError::Io(format!(
+                        "cannot start a serving thread: {e}"
+                    )));
+                    break;
+                }
+            }
         }
-        let mut result = Ok(());
+        let mut result = spawn_error.map_or(Ok(()), Err);
         for t in threads {
             match t.join() {
                 Ok(Ok(())) => {}
@@ -367,6 +392,43 @@ pub struct Listeners {
     sockets: Vec<std::net::TcpListener>,
 }
 
+/// Serving threads still draining; each waits until none is left.
+#[derive(Debug)]
+struct Drained {
+    left: std::sync::atomic::AtomicUsize,
+    all: tokio::sync::Notify,
+}
+
+impl Drained {
+    fn new(n: usize) -> Drained {
+        Drained {
+            left: std::sync::atomic::AtomicUsize::new(n),
+            all: tokio::sync::Notify::new(),
+        }
+    }
+
+    /// `k` threads are done (or will never start).
+    fn done(&self, k: usize) {
+        use std::sync::atomic::Ordering::SeqCst;
+        if self.left.fetch_sub(k, SeqCst) == k {
+            self.all.notify_waiters();
+        }
+    }
+
+    async fn wait(&self) {
+        use std::sync::atomic::Ordering::SeqCst;
+        loop {
+            let all = self.all.notified();
+            tokio::pin!(all);
+            all.as_mut().enable();
+            if self.left.load(SeqCst) == 0 {
+                return;
+            }
+            all.await;
+        }
+    }
+}
+
 thread_local! {
     static WORKER: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
@@ -375,4 +437,38 @@ thread_local! {
 /// [`Gateway::serve_workers`]'s threads; 0 on any other thread.
 pub fn worker_index() -> usize {
     WORKER.with(std::cell::Cell::get)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Drained;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn drained_waits_for_every_thread() {
+        let d = Arc::new(Drained::new(3));
+        let waiter = {
+            let d = Arc::clone(&d);
+            tokio::spawn(async move {
+                d.done(1);
+                d.wait().await;
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!waiter.is_finished(), "returned with two threads left");
+        d.done(1);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!waiter.is_finished(), "returned with one thread left");
+        // The last thread never started: counted as done.
+        d.done(1);
+        tokio::time::timeout(Duration::from_secs(5), waiter)
+            .await
+            .expect("still waiting with none left")
+            .unwrap();
+        // Once none is left, waiting returns at once.
+        tokio::time::timeout(Duration::from_secs(5), d.wait())
+            .await
+            .unwrap();
+    }
 }
