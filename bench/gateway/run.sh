@@ -18,6 +18,7 @@ DURATION=${DURATION:-10}
 CONNS=${CONNS:-64}
 RATE=${RATE:-1000}
 STREAMS=${STREAMS:-1000}
+ROUNDS=${ROUNDS:-3}
 # Milliseconds between the 16 chunks of a stream in the streams run: 200 ms
 # makes each stream last 3.2 s, so all $STREAMS are open at once however
 # fast the gateway turns them over (at 20 ms, wrk kept only 300 to 600 open).
@@ -124,22 +125,38 @@ for p in 18000 18001 18002 18003; do
   curl -sf -o /dev/null -H "Authorization: Bearer $KEY" -H 'content-type: application/json' -d "$BODY" http://127.0.0.1:$p/v1/chat/completions || { echo "port $p does not answer"; cat "$OUT/litellm.log" | tail -20; exit 1; }
 done
 
-declare -A RPS P99 P50
+# ROUNDS rounds (default 3), every path in turn in each, so that a slow
+# minute on this shared host hits all of them; each column is the median of
+# the rounds (the lower middle for an even count).
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+declare -A RPS P99 P50 RPS_ALL P99_ALL P50_ALL
+for round in $(seq "$ROUNDS"); do
 for name in direct:18000 nginx:18001 litellm:18002 palisade:18003; do
   n=${name%%:*}; p=${name##*:}
-  wrk -t2 -c"$CONNS" -d"${DURATION}s" --timeout 10s -s "$OUT/post.lua" "http://127.0.0.1:$p/v1/chat/completions" > "$OUT/wrk-$n.txt"
-  RPS[$n]=$(awk '/Requests\/sec/ {print $2}' "$OUT/wrk-$n.txt")
-  non2xx=$(awk '/Non-2xx/ {print $NF}' "$OUT/wrk-$n.txt"); [ -n "$non2xx" ] && echo "warning: $n had $non2xx non-2xx answers" >&2
-  errs=$(grep 'Socket errors' "$OUT/wrk-$n.txt" || true); [ -n "$errs" ] && echo "warning: $n:$errs" >&2
+  wrk -t2 -c"$CONNS" -d"${DURATION}s" --timeout 10s -s "$OUT/post.lua" "http://127.0.0.1:$p/v1/chat/completions" > "$OUT/wrk-$n-$round.txt"
+  RPS_ALL[$n]+=" $(awk '/Requests\/sec/ {print $2}' "$OUT/wrk-$n-$round.txt")"
+  non2xx=$(awk '/Non-2xx/ {print $NF}' "$OUT/wrk-$n-$round.txt"); [ -n "$non2xx" ] && echo "warning: $n had $non2xx non-2xx answers" >&2
+  errs=$(grep 'Socket errors' "$OUT/wrk-$n-$round.txt" || true); [ -n "$errs" ] && echo "warning: $n:$errs" >&2
   # LiteLLM answers ~13 req/s here: at 1,000 req/s its queue, not its latency,
   # would be measured, and its backlog would still burn CPU during the next run.
-  if [ -z "$LOADGEN" ] || [ "$n" = litellm ]; then P99[$n]=nan; continue; fi
+  if [ -z "$LOADGEN" ] || [ "$n" = litellm ]; then continue; fi
   # Open loop: latency from each request's scheduled send time (no coordinated omission).
   "$LOADGEN" --url "http://127.0.0.1:$p/v1/chat/completions" --rate "$RATE" --duration "$DURATION" --warmup 2 \
     --header "Authorization: Bearer $KEY" --header 'content-type: application/json' --body "$BODY" \
-    > "$OUT/openloop-$n.json" || echo "warning: $n: openloop reported errors: $(cat "$OUT/openloop-$n.json")" >&2
-  P99[$n]=$(python3 -c "import json; d=json.load(open('$OUT/openloop-$n.json')); print('%.3f' % d['p99_ms'])")
-  P50[$n]=$(python3 -c "import json; d=json.load(open('$OUT/openloop-$n.json')); print('%.3f' % d['p50_ms'])")
+    > "$OUT/openloop-$n-$round.json" || echo "warning: $n: openloop reported errors: $(cat "$OUT/openloop-$n-$round.json")" >&2
+  P99_ALL[$n]+=" $(python3 -c "import json; d=json.load(open('$OUT/openloop-$n-$round.json')); print('%.3f' % d['p99_ms'])")"
+  P50_ALL[$n]+=" $(python3 -c "import json; d=json.load(open('$OUT/openloop-$n-$round.json')); print('%.3f' % d['p50_ms'])")"
+done
+done
+for n in direct nginx litellm palisade; do
+  # shellcheck disable=SC2086
+  RPS[$n]=$(median ${RPS_ALL[$n]})
+  if [ -n "${P99_ALL[$n]:-}" ]; then
+    # shellcheck disable=SC2086
+    P99[$n]=$(median ${P99_ALL[$n]}); P50[$n]=$(median ${P50_ALL[$n]})
+  else
+    P99[$n]=nan; P50[$n]=nan
+  fi
 done
 
 # 1,000 concurrent streams through Palisade (16 chunks, $STREAM_DELAY_MS ms apart).
@@ -165,7 +182,7 @@ RSS_KB=$(awk -F: '/Maximum resident set size/ {gsub(/ /,"",$2); print $2}' "$OUT
 
 echo
 if [ -n "$LOADGEN" ]; then lat="open loop at $RATE req/s for p50/p99"; else lat="LOADGEN=none: fixed-rate p99 not measured"; fi
-echo "Gateway benchmark ($(nproc) cores, loopback, ${DURATION}s per run, wrk -t2 -c$CONNS; $lat)"
+echo "Gateway benchmark ($(nproc) cores, loopback, ${DURATION}s per run, wrk -t2 -c$CONNS; $lat; median of $ROUNDS rounds)"
 echo "machine shared with other work (load average:$(uptime | sed 's/.*load average://')): numbers are indicative"
 printf '%-10s %12s %10s %14s %14s %14s\n' path "req/s" "vs nginx" "p50@${RATE}rps" "p99@${RATE}rps" "added p99"
 for n in direct nginx litellm palisade; do
@@ -174,4 +191,7 @@ for n in direct nginx litellm palisade; do
   printf '%-10s %12s %10s %11s ms %11s ms %14s\n' "$n" "${RPS[$n]}" "${ratio}x" "${P50[$n]:-nan}" "${P99[$n]}" "$added"
 done
 python3 -c "print('palisade / litellm throughput: %.1fx' % (${RPS[palisade]}/${RPS[litellm]}))"
+echo "req/s by round: direct${RPS_ALL[direct]}; nginx${RPS_ALL[nginx]}; litellm${RPS_ALL[litellm]}; palisade${RPS_ALL[palisade]}"
+python3 -c "n='${RPS_ALL[nginx]}'.split(); p='${RPS_ALL[palisade]}'.split(); print('palisade / nginx by round: ' + ' '.join('%.2fx' % (float(a) / float(b)) for a, b in zip(p, n)))"
+[ -z "$LOADGEN" ] || echo "p99 ms by round: direct${P99_ALL[direct]}; nginx${P99_ALL[nginx]}; palisade${P99_ALL[palisade]}"
 echo "palisade RSS: $((IDLE_KB / 1024)) MiB idle after start-up; peak $((RSS_KB / 1024)) MiB with $STREAMS concurrent streams (16 chunks, $STREAM_DELAY_MS ms apart; upstream streams open at 1/3 and 2/3 of the run: ${OPEN[*]}; $STREAM_OK)"
