@@ -18,19 +18,10 @@ rm -rf "$OUT"; mkdir -p "$OUT"
 RATE=${RATE:-100}
 DURATION=${DURATION:-10}
 command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq valgrind >/dev/null; }
-BIN=${PALISADE_BIN:-$ROOT/target/release/palisade}
-[ -n "${PALISADE_BIN:-}" ] || cargo build --release -p palisade >/dev/null 2>&1 || cargo build --release -p palisade
-LOADGEN=${LOADGEN:-$ROOT/target/release/examples/openloop}
-[ -x "$LOADGEN" ] || cargo build --release -p palisade-gateway --example openloop
-
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
-wait_port() { for _ in $(seq 600); do (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.2; done; echo "port $1 never opened" >&2; return 1; }
-
-KEY=sk-bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-"$BIN" gateway stand-in --listen 127.0.0.1:18200 --chunk-delay-ms 0 --tokens 16 2>"$OUT/standin.log" & PIDS+=($!)
 . bench/gateway/config.sh
+gateway_bench_setup
+
+"$BIN" gateway stand-in --listen 127.0.0.1:18200 --chunk-delay-ms 0 --tokens 16 2>"$OUT/standin.log" & PIDS+=($!)
 { echo "workers: 1"; palisade_config 18203 18200 "$OUT/palisade-audit.jsonl"; } > "$OUT/palisade.yaml"
 PALISADE_BENCH_KEY=$KEY valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$OUT/callgrind.out" \
   "$BIN" gateway --config "$OUT/palisade.yaml" --log-format json 2>"$OUT/palisade.log" & GW=$!

@@ -54,7 +54,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-wait_port() { for _ in $(seq 900); do (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.2; done; echo "port $1 never opened" >&2; return 1; }
+# wait_port comes from bench/gateway/config.sh (sourced below, before its first use).
 
 # One API key for LiteLLM (master key) and Palisade (tenant key).
 KEY=sk-bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')

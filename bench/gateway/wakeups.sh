@@ -18,19 +18,10 @@ mkdir -p "$OUT"
 RATE=${RATE:-500}
 DURATION=${DURATION:-5}
 command -v strace >/dev/null || { apt-get update -qq && apt-get install -y -qq strace >/dev/null; }
-BIN=${PALISADE_BIN:-$ROOT/target/release/palisade}
-[ -n "${PALISADE_BIN:-}" ] || cargo build --release -p palisade >/dev/null 2>&1 || cargo build --release -p palisade
-LOADGEN=${LOADGEN:-$ROOT/target/release/examples/openloop}
-[ -x "$LOADGEN" ] || cargo build --release -p palisade-gateway --example openloop
-
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
-wait_port() { for _ in $(seq 300); do (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 never opened" >&2; return 1; }
-
-KEY=sk-bench-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-"$BIN" gateway stand-in --listen 127.0.0.1:18100 --chunk-delay-ms 0 --tokens 16 2>"$OUT/standin.log" & PIDS+=($!)
 . bench/gateway/config.sh
+gateway_bench_setup
+
+"$BIN" gateway stand-in --listen 127.0.0.1:18100 --chunk-delay-ms 0 --tokens 16 2>"$OUT/standin.log" & PIDS+=($!)
 palisade_config 18103 18100 "$OUT/palisade-audit.jsonl" > "$OUT/palisade.yaml"
 PALISADE_BENCH_KEY=$KEY "$BIN" gateway --config "$OUT/palisade.yaml" --log-format json 2>"$OUT/palisade.log" & GW=$!
 PIDS+=($GW)

@@ -35,19 +35,22 @@ pub struct ModelSeries {
 impl ModelSeries {
     /// Counts one request that ended with `status`.
     pub fn request(&self, family: &Family<Labels, Counter>, endpoint: &'static str, status: u16) {
-        let hit = read(&self.requests)
+        if let Some((_, _, c)) = read(&self.requests)
             .iter()
             .find(|(e, s, _)| *e == endpoint && *s == status)
-            .map(|(_, _, c)| c.clone());
-        let c = hit.unwrap_or_else(|| {
-            let mut l = self.labels.clone();
-            l.push(("endpoint", endpoint.to_owned()));
-            l.push(("status", status.to_string()));
-            let c = family.get_or_create(&l).clone();
-            write(&self.requests).push((endpoint, status, c.clone()));
-            c
-        });
+        {
+            c.inc();
+            return;
+        }
+        let mut l = self.labels.clone();
+        l.push(("endpoint", endpoint.to_owned()));
+        l.push(("status", status.to_string()));
+        let c = family.get_or_create(&l).clone();
         c.inc();
+        let mut w = write(&self.requests);
+        if !w.iter().any(|(e, s, _)| *e == endpoint && *s == status) {
+            w.push((endpoint, status, c));
+        }
     }
 }
 

@@ -537,17 +537,7 @@ async fn graceful_shutdown_lets_open_streams_finish() {
         .await
     });
     // Wait until the stream is running, then shut down.
-    for _ in 0..500 {
-        if up
-            .state
-            .chunks_sent
-            .load(std::sync::atomic::Ordering::Relaxed)
-            > 0
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    up.first_chunk_sent().await;
     gw.shutdown().await;
     let r = stream.await.unwrap();
     assert_eq!(r.status, 200);

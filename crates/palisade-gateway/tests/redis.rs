@@ -61,14 +61,6 @@ fn unique_prefix(name: &str) -> String {
     )
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 struct OwnRedis(Child);
 
 impl OwnRedis {
@@ -307,7 +299,7 @@ async fn redis_outage_fails_closed_then_recovers() {
     if redis_binary().is_none() {
         return;
     }
-    let port = free_port();
+    let port = common::free_port();
     let mut redis = OwnRedis::start(port).await;
     let up = stand_in(0, 4).await;
     let yaml = format!(

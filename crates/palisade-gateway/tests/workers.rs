@@ -84,12 +84,7 @@ async fn workers_share_the_port_and_budgets_and_drain_together() {
         )
         .await
     });
-    for _ in 0..500 {
-        if up.state.chunks_sent.load(Ordering::Relaxed) > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    up.first_chunk_sent().await;
     stop_tx.send(()).unwrap();
     let r = stream.await.unwrap();
     assert_eq!(r.status, 200);

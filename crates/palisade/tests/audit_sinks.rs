@@ -5,6 +5,8 @@
 //! accepts the log every time, and no request is recorded twice.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod common;
+
 use palisade_audit::log::Log;
 use serde_json::Value;
 use std::io::{Read, Write};
@@ -94,14 +96,6 @@ impl Drop for Proc {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// One HTTP/1.1 exchange; returns (status, head).
@@ -207,7 +201,7 @@ fn recorded(tlog: &Path) -> Vec<String> {
 #[test]
 fn the_gateway_appends_to_a_tlog_across_a_sigkill_and_it_verifies() {
     let dir = tempfile::tempdir().unwrap();
-    let (up, gp) = (free_port(), free_port());
+    let (up, gp) = (common::free_port(), common::free_port());
     let _upstream = Proc(
         bin()
             .args(["gateway", "stand-in", "--chunk-delay-ms", "0", "--listen"])

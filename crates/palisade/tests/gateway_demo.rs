@@ -8,6 +8,8 @@
     clippy::disallowed_macros
 )]
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
@@ -186,22 +188,7 @@ fn demo_config_works_as_written() {
         "{body}"
     );
     // SIGTERM: drains and exits 0.
-    Command::new("kill")
-        .args(["-TERM", &gw.0.id().to_string()])
-        .status()
-        .unwrap();
-    let start = Instant::now();
-    loop {
-        if let Some(s) = gw.0.try_wait().unwrap() {
-            assert!(s.success(), "gateway exited with {s}");
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "gateway did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::terminate(&mut gw.0);
     let mut logs = String::new();
     gw.0.stderr
         .take()
@@ -215,20 +202,12 @@ fn demo_config_works_as_written() {
     );
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// SIGHUP reloads the configuration for every serving thread (signals are
 /// handled on the first); SIGTERM then stops them all.
 #[test]
 fn sighup_reloads_every_serving_thread() {
     let bin = env!("CARGO_BIN_EXE_palisade");
-    let (up_port, gw_port) = (free_port(), free_port());
+    let (up_port, gw_port) = (common::free_port(), common::free_port());
     let _up = Proc(
         Command::new(bin)
             .args([
@@ -295,20 +274,5 @@ fn sighup_reloads_every_serving_thread() {
         gw.0.try_wait().unwrap().is_none(),
         "SIGHUP stopped the gateway"
     );
-    Command::new("kill")
-        .args(["-TERM", &gw.0.id().to_string()])
-        .status()
-        .unwrap();
-    let start = Instant::now();
-    loop {
-        if let Some(s) = gw.0.try_wait().unwrap() {
-            assert!(s.success(), "gateway exited with {s}");
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "gateway did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::terminate(&mut gw.0);
 }

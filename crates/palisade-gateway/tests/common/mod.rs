@@ -68,6 +68,32 @@ pub async fn stand_in(delay_ms: u64, tokens: u64) -> StandIn {
     }
 }
 
+impl StandIn {
+    /// Waits (up to 2.5 s) until a stream has sent its first chunk.
+    pub async fn first_chunk_sent(&self) {
+        for _ in 0..500 {
+            if self
+                .state
+                .chunks_sent
+                .load(std::sync::atomic::Ordering::Relaxed)
+                > 0
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+}
+
+/// A loopback port that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 pub fn config(yaml: &str) -> GatewayConfig {
     GatewayConfig::parse("test.yaml", yaml, Path::new("."), &TestEnv).unwrap()
 }
