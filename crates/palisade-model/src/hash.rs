@@ -637,6 +637,52 @@ mod tests {
         assert_eq!(shard_ranges(5, u64::MAX), vec![(0, 5)]);
     }
 
+    /// A file that shrinks or grows between the walk and the hash is
+    /// refused, on the simple and the pipelined read paths alike.
+    #[test]
+    fn a_file_changed_after_the_walk_is_refused() {
+        for size in [64 << 10, PIPELINE_MIN as usize + 4096] {
+            for shrink in [true, false] {
+                let dir = tempfile::tempdir().unwrap();
+                let path = dir.path().join("w");
+                std::fs::write(&path, vec![1u8; size]).unwrap();
+                let walked = walk(dir.path(), &Options::default()).unwrap();
+                let f = &walked.files[0];
+                let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+                let new_len = if shrink { size / 3 } else { size + 1 };
+                file.set_len(new_len as u64).unwrap();
+                let got = hash_range(f, 0, f.len, true, Algorithm::Sha256, false);
+                assert!(
+                    matches!(got, Err(HashError::Changed { .. })),
+                    "{size} -> {new_len}: {got:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn shards_at_unaligned_offsets_match_sha256_of_each_range() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big");
+        let data: Vec<u8> = (0..(3 * BUF + 777)).map(|i| (i * 7 % 253) as u8).collect();
+        std::fs::write(&path, &data).unwrap();
+        let shard = BUF as u64 + 1001;
+        let manifest = hash_model(
+            &path,
+            &Options {
+                method: Method::Shards { shard_size: shard },
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        let got: Vec<[u8; 32]> = manifest.items().map(|(_, d)| d.0).collect();
+        let want: Vec<[u8; 32]> = shard_ranges(data.len() as u64, shard)
+            .into_iter()
+            .map(|(a, b)| sha2::Sha256::digest(&data[a as usize..b as usize]).into())
+            .collect();
+        assert_eq!(got, want);
+    }
+
     #[test]
     fn pipelined_and_simple_agree() {
         let dir = tempfile::tempdir().unwrap();
