@@ -17,6 +17,7 @@ pub mod hash;
 pub mod keys;
 pub mod manifest;
 pub mod scan;
+mod sha256x2;
 pub mod sign;
 pub mod verify;
 
