@@ -50,7 +50,9 @@ impl Default for Sha256 {
 }
 
 impl Sha256 {
-    /// Hashes `data` on its own.
+    /// Hashes `data` on its own (the hashing code always goes through
+    /// [`update2`]; the tests check this against sha2 first).
+    #[cfg(test)]
     pub(crate) fn update(&mut self, data: &[u8]) {
         let rest = self.fill(data);
         let (blocks, tail) = rest.as_chunks::<64>();
@@ -161,9 +163,9 @@ fn compress2(ha: &mut [u32; 8], hb: &mut [u32; 8], a: &[[u8; 64]], b: &[[u8; 64]
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use core::arch::x86_64::{
-        __m128i, _mm_add_epi32, _mm_alignr_epi8, _mm_blend_epi16, _mm_loadu_si128,
-        _mm_set_epi64x, _mm_sha256msg1_epu32, _mm_sha256msg2_epu32, _mm_sha256rnds2_epu32,
-        _mm_shuffle_epi8, _mm_shuffle_epi32, _mm_storeu_si128,
+        __m128i, _mm_add_epi32, _mm_alignr_epi8, _mm_blend_epi16, _mm_loadu_si128, _mm_set_epi64x,
+        _mm_sha256msg1_epu32, _mm_sha256msg2_epu32, _mm_sha256rnds2_epu32, _mm_shuffle_epi8,
+        _mm_shuffle_epi32, _mm_storeu_si128,
     };
 
     /// The SHA-256 round constants, four per group of rounds.
@@ -357,7 +359,11 @@ mod tests {
                 bytewise.update(core::slice::from_ref(b));
             }
             assert_eq!(whole.finish(), reference(&data[..n]), "length {n}");
-            assert_eq!(bytewise.finish(), reference(&data[..n]), "length {n}, byte by byte");
+            assert_eq!(
+                bytewise.finish(),
+                reference(&data[..n]),
+                "length {n}, byte by byte"
+            );
         }
     }
 
@@ -395,7 +401,7 @@ mod tests {
     #[test]
     fn update2_matches_two_separate_hashes() {
         let mut rng = XorShift(7);
-        for round in 0..60 {
+        for round in 0..200 {
             let la = rng.below(5000);
             let lb = if round % 3 == 0 { la } else { rng.below(5000) };
             let da = rng.bytes(la);
@@ -404,7 +410,7 @@ mod tests {
             let (mut ia, mut ib) = (0, 0);
             while ia < la || ib < lb {
                 let pa = rng.below(700).min(la - ia);
-                let pb = if round % 2 == 0 {
+                let pb = if round % 2 == 0 && ia < la {
                     pa.min(lb - ib)
                 } else {
                     rng.below(700).min(lb - ib)
