@@ -1623,7 +1623,7 @@ mod tests {
 
     fn b64std(s: &str) -> String {
         let mut out = b64url(s).replace('-', "+").replace('_', "/");
-        while out.len() % 4 != 0 {
+        while !out.len().is_multiple_of(4) {
             out.push('=');
         }
         out

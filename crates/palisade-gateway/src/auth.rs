@@ -141,16 +141,16 @@ impl Authenticator {
                         .common
                         .key_algorithm
                         .and_then(|a| a.to_string().parse::<Algorithm>().ok());
-                    if let Some(a) = alg {
-                        if !ALLOWED.contains(&a) {
-                            return Err(AuthSetupError::Key {
-                                path: path.clone(),
-                                kid: kid.clone().unwrap_or_default(),
-                                message: format!(
-                                    "algorithm {a:?} is not accepted (asymmetric algorithms only)"
-                                ),
-                            });
-                        }
+                    if let Some(a) = alg
+                        && !ALLOWED.contains(&a)
+                    {
+                        return Err(AuthSetupError::Key {
+                            path: path.clone(),
+                            kid: kid.clone().unwrap_or_default(),
+                            message: format!(
+                                "algorithm {a:?} is not accepted (asymmetric algorithms only)"
+                            ),
+                        });
                     }
                     out.push(JwtKey { kid, alg, key });
                 }
@@ -173,10 +173,10 @@ impl Authenticator {
         if token.is_empty() || token.len() > 16 * 1024 {
             return Err(ApiError::unauthenticated("invalid API key"));
         }
-        if let Some(j) = &self.jwt {
-            if looks_like_jwt(token) {
-                return j.verify(token);
-            }
+        if let Some(j) = &self.jwt
+            && looks_like_jwt(token)
+        {
+            return j.verify(token);
         }
         self.api_key(token)
             .ok_or_else(|| ApiError::unauthenticated("incorrect API key provided"))

@@ -568,10 +568,9 @@ pub(crate) async fn read_body(
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok())
+        && len > max as u64
     {
-        if len > max as u64 {
-            return Err(too_large());
-        }
+        return Err(too_large());
     }
     match http_body_util::Limited::new(body, max).collect().await {
         Ok(c) => Ok(c.to_bytes()),
@@ -897,18 +896,18 @@ fn count_answer(endpoint: Endpoint, model: &str, v: &serde_json::Value) -> u64 {
             }
         }
     }
-    if endpoint == Endpoint::Responses {
-        if let Some(items) = v.get("output").and_then(|c| c.as_array()) {
-            for it in items {
-                for p in it
-                    .get("content")
-                    .and_then(|c| c.as_array())
-                    .into_iter()
-                    .flatten()
-                {
-                    if let Some(s) = p.get("text").and_then(|s| s.as_str()) {
-                        n += crate::tokens::count(model, s);
-                    }
+    if endpoint == Endpoint::Responses
+        && let Some(items) = v.get("output").and_then(|c| c.as_array())
+    {
+        for it in items {
+            for p in it
+                .get("content")
+                .and_then(|c| c.as_array())
+                .into_iter()
+                .flatten()
+            {
+                if let Some(s) = p.get("text").and_then(|s| s.as_str()) {
+                    n += crate::tokens::count(model, s);
                 }
             }
         }

@@ -470,15 +470,15 @@ pub fn filter_json_answer(
     let mut n = 0;
     let mut changed = false;
     let mut apply = |s: &mut Value| {
-        if let Value::String(t) = s {
-            if let Some(mut f) = factory() {
-                let mut out = f.push(t);
-                out.push_str(&f.finish());
-                n += f.redactions();
-                if out != *t {
-                    changed = true;
-                    *t = out;
-                }
+        if let Value::String(t) = s
+            && let Some(mut f) = factory()
+        {
+            let mut out = f.push(t);
+            out.push_str(&f.finish());
+            n += f.redactions();
+            if out != *t {
+                changed = true;
+                *t = out;
             }
         }
     };
@@ -566,11 +566,11 @@ mod tests {
     fn contents(out: &str) -> String {
         let mut s = String::new();
         for l in out.lines() {
-            if let Some(d) = l.strip_prefix("data: ") {
-                if let Ok(v) = serde_json::from_str::<Value>(d) {
-                    for c in v["choices"].as_array().cloned().unwrap_or_default() {
-                        s.push_str(c["delta"]["content"].as_str().unwrap_or_default());
-                    }
+            if let Some(d) = l.strip_prefix("data: ")
+                && let Ok(v) = serde_json::from_str::<Value>(d)
+            {
+                for c in v["choices"].as_array().cloned().unwrap_or_default() {
+                    s.push_str(c["delta"]["content"].as_str().unwrap_or_default());
                 }
             }
         }

@@ -279,10 +279,9 @@ async fn chat(State(s): State<S>, req: axum::extract::Request) -> Response {
             }
             if st.chunks_sent.fetch_add(1, Ordering::Relaxed)
                 == st.gate_after.load(Ordering::Relaxed)
+                && let Some(g) = &gate
             {
-                if let Some(g) = &gate {
-                    g.notified().await;
-                }
+                g.notified().await;
             }
         }
         let fin = if chat {

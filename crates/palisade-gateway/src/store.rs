@@ -373,10 +373,10 @@ impl MemoryStore {
         let st = map.entry(req.tenant.to_owned()).or_default();
         st.prune(req.now_us);
         let l = req.limits;
-        if let Some(max) = l.max_concurrent {
-            if st.reservations.len() >= max as usize {
-                return Admission::Denied(concurrency_denial(req.tenant, max));
-            }
+        if let Some(max) = l.max_concurrent
+            && st.reservations.len() >= max as usize
+        {
+            return Admission::Denied(concurrency_denial(req.tenant, max));
         }
         #[allow(clippy::cast_precision_loss)]
         let now = req.now_us as f64;
@@ -461,13 +461,13 @@ impl MemoryStore {
             let first = span.buckets.first().copied().unwrap_or(span.current);
             m.retain(|i, _| *i >= first);
         }
-        if let Some(r) = &limits.tokens {
-            if used < res.tokens {
-                let (t, _) = gcra_params(r);
-                #[allow(clippy::cast_precision_loss)]
-                let refund = t * (res.tokens - used) as f64;
-                st.tok_tat = (st.tok_tat - refund).max(0.0);
-            }
+        if let Some(r) = &limits.tokens
+            && used < res.tokens
+        {
+            let (t, _) = gcra_params(r);
+            #[allow(clippy::cast_precision_loss)]
+            let refund = t * (res.tokens - used) as f64;
+            st.tok_tat = (st.tok_tat - refund).max(0.0);
         }
     }
 }

@@ -101,7 +101,7 @@ fn decode_hex_digits(s: &str) -> Option<Vec<u8>> {
         .copied()
         .filter(u8::is_ascii_hexdigit)
         .collect();
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return None;
     }
     digits

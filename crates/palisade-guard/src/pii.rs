@@ -117,7 +117,7 @@ pub(crate) fn luhn(d: &[u8]) -> bool {
         }
         sum += v;
     }
-    !d.is_empty() && sum % 10 == 0
+    !d.is_empty() && sum.is_multiple_of(10)
 }
 
 fn verify_email(text: &str, r: Range<usize>) -> Option<Range<usize>> {

@@ -497,7 +497,7 @@ fn parse_key(name: &str, method: Method) -> Result<ItemKey, PayloadError> {
             if end <= start {
                 return Err(bad("end offset must be after start offset"));
             }
-            if end - start > shard_size || start % shard_size != 0 {
+            if end - start > shard_size || !start.is_multiple_of(shard_size) {
                 return Err(bad("range does not match the shard size"));
             }
             Ok(ItemKey::shard(RelPath::parse(path)?, start, end))

@@ -214,6 +214,7 @@ mod x86 {
 
     /// The state as the SHA instructions want it: (ABEF, CDGH).
     #[inline]
+    #[allow(clippy::cast_ptr_alignment, reason = "the loads are unaligned")]
     #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
     fn load_state(state: &[u32; 8]) -> (__m128i, __m128i) {
         // SAFETY: two unaligned 16-byte loads from eight `u32`s.
@@ -230,6 +231,7 @@ mod x86 {
     }
 
     #[inline]
+    #[allow(clippy::cast_ptr_alignment, reason = "the stores are unaligned")]
     #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
     fn store_state(state: &mut [u32; 8], abef: __m128i, cdgh: __m128i) {
         let feba = _mm_shuffle_epi32(abef, 0x1B);
@@ -270,12 +272,12 @@ mod x86 {
     pub(super) unsafe fn compress_x2(
         sa: &mut [u32; 8],
         sb: &mut [u32; 8],
-        a: &[[u8; 64]],
-        b: &[[u8; 64]],
+        blocks_a: &[[u8; 64]],
+        blocks_b: &[[u8; 64]],
     ) {
         let (mut abef, mut cdgh) = load_state(sa);
         let (mut abef2, mut cdgh2) = load_state(sb);
-        for (ba, bb) in a.iter().zip(b) {
+        for (ba, bb) in blocks_a.iter().zip(blocks_b) {
             let saved = (abef, cdgh, abef2, cdgh2);
             let mut w = words(ba);
             let mut x = words(bb);

@@ -224,13 +224,13 @@ pub fn verify_signature(
         }
         (Material::Key { hint }, Trust::PublicKey(key)) => {
             let given = key.hint();
-            if let Some(hint) = hint {
-                if !crate::ct_eq(hint.as_bytes(), given.as_bytes()) {
-                    return Err(VerifyError::WrongKey {
-                        signed: hint.chars().take(80).collect(),
-                        given,
-                    });
-                }
+            if let Some(hint) = hint
+                && !crate::ct_eq(hint.as_bytes(), given.as_bytes())
+            {
+                return Err(VerifyError::WrongKey {
+                    signed: hint.chars().take(80).collect(),
+                    given,
+                });
             }
             (
                 key.clone(),

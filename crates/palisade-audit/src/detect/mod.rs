@@ -454,7 +454,7 @@ impl Engine {
         out: &mut Vec<AuditFinding>,
     ) {
         self.events += 1;
-        if self.events % 65_536 == 0 {
+        if self.events.is_multiple_of(65_536) {
             self.state.trim();
         }
         let cx = EventCx::new(ev, &self.config);

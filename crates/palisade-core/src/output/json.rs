@@ -430,7 +430,7 @@ mod tests {
             resource: ResourceRef {
                 api_version: "apps/v1".into(),
                 kind: "Deployment".into(),
-                namespace: (i % 2 == 0).then(|| "llm".to_owned()),
+                namespace: i.is_multiple_of(2).then(|| "llm".to_owned()),
                 name: format!("vllm-{i}"),
             },
             location: Location {
@@ -438,7 +438,7 @@ mod tests {
                 line: 10 + u32::try_from(i).unwrap_or(0),
                 column: 7,
                 path: "spec.template.spec.containers[0]".into(),
-                rendered: (i % 5 == 0).then(|| RenderedLocation {
+                rendered: i.is_multiple_of(5).then(|| RenderedLocation {
                     file: "chart/templates/vllm.yaml".into(),
                     line: 3,
                 }),

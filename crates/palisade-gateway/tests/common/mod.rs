@@ -214,16 +214,16 @@ pub fn chat(content: &str, stream: bool, max_tokens: u64) -> serde_json::Value {
 pub fn sse_text(body: &str) -> String {
     let mut s = String::new();
     for l in body.lines() {
-        if let Some(d) = l.strip_prefix("data: ") {
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(d) {
-                for c in v["choices"].as_array().cloned().unwrap_or_default() {
-                    s.push_str(
-                        c["delta"]["content"]
-                            .as_str()
-                            .or(c["text"].as_str())
-                            .unwrap_or_default(),
-                    );
-                }
+        if let Some(d) = l.strip_prefix("data: ")
+            && let Ok(v) = serde_json::from_str::<serde_json::Value>(d)
+        {
+            for c in v["choices"].as_array().cloned().unwrap_or_default() {
+                s.push_str(
+                    c["delta"]["content"]
+                        .as_str()
+                        .or(c["text"].as_str())
+                        .unwrap_or_default(),
+                );
             }
         }
     }

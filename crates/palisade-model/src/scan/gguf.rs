@@ -381,15 +381,15 @@ fn parse<S: Source + ?Sized>(src: &mut S, ctx: &mut Ctx, problems: &mut usize) -
             );
         }
         let end = offset.checked_add(*size);
-        if let (Some(len), Some(end)) = (data_len, end) {
-            if end > len {
-                bad(
-                    ctx,
-                    &field,
-                    format!("data [{offset}, {end}) runs past the {len} bytes of tensor data"),
-                    name,
-                );
-            }
+        if let (Some(len), Some(end)) = (data_len, end)
+            && end > len
+        {
+            bad(
+                ctx,
+                &field,
+                format!("data [{offset}, {end}) runs past the {len} bytes of tensor data"),
+                name,
+            );
         }
         if end.is_none() {
             bad(ctx, &field, "offset plus size overflows".into(), name);
@@ -441,7 +441,7 @@ pub(crate) mod tests {
             v.extend(0u32.to_le_bytes());
             v.extend(off.to_le_bytes());
         }
-        while v.len() % 32 != 0 {
+        while !v.len().is_multiple_of(32) {
             v.push(0);
         }
         v.extend(std::iter::repeat_n(0u8, data));

@@ -89,22 +89,20 @@ fn walk(v: &Value, path: &str, ctx: &mut Ctx, found: &mut bool, depth: usize) {
                         _ => {}
                     }
                 }
-                if let Some(Value::String(reg)) = m.get("registered_name") {
-                    if reg.contains('>')
-                        && module.is_none_or(|md| {
-                            !KERAS_ROOTS.contains(&md.split('.').next().unwrap_or(md))
-                        })
-                    {
-                        ctx.report(
-                            &rules::KERAS_MODULE,
-                            at,
-                            format!(
-                                "config uses the custom registered object {}",
-                                shown(reg, 100)
-                            ),
-                            reg,
-                        );
-                    }
+                if let Some(Value::String(reg)) = m.get("registered_name")
+                    && reg.contains('>')
+                    && module
+                        .is_none_or(|md| !KERAS_ROOTS.contains(&md.split('.').next().unwrap_or(md)))
+                {
+                    ctx.report(
+                        &rules::KERAS_MODULE,
+                        at,
+                        format!(
+                            "config uses the custom registered object {}",
+                            shown(reg, 100)
+                        ),
+                        reg,
+                    );
                 }
             }
             for (k, child) in m {

@@ -480,15 +480,15 @@ pub fn scan_file(path: &Path, opts: &Options) -> io::Result<FileScan> {
 /// Scans bytes in memory (tests, fuzzing). ONNX external data is not resolved.
 pub fn scan_bytes(data: &[u8], opts: &Options) -> FileScan {
     let mut ctx = Ctx::new(opts.limits);
-    if !data.is_empty() {
-        if let Err(e) = scan_random(data, 0, data.len() as u64, &mut ctx, None) {
-            ctx.report(
-                &rules::MALFORMED_PICKLE,
-                String::new(),
-                format!("read error: {e}"),
-                "io",
-            );
-        }
+    if !data.is_empty()
+        && let Err(e) = scan_random(data, 0, data.len() as u64, &mut ctx, None)
+    {
+        ctx.report(
+            &rules::MALFORMED_PICKLE,
+            String::new(),
+            format!("read error: {e}"),
+            "io",
+        );
     }
     finish(ctx)
 }

@@ -278,13 +278,13 @@ pub(crate) fn scan<S: Source + ?Sized>(src: &mut S, ctx: &mut Ctx) {
     let Some(bytes) = count.and_then(|c| c.checked_mul(itemsize)) else {
         return bad(ctx, "the .npy shape times the item size overflows".into());
     };
-    if let Some(left) = src.remaining() {
-        if left < bytes {
-            bad(
-                ctx,
-                format!("the header describes {bytes} bytes of data but only {left} follow"),
-            );
-        }
+    if let Some(left) = src.remaining()
+        && left < bytes
+    {
+        bad(
+            ctx,
+            format!("the header describes {bytes} bytes of data but only {left} follow"),
+        );
     }
 }
 

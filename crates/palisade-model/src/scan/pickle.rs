@@ -463,14 +463,13 @@ impl<'c, 's> Machine<'c, 's> {
 
     /// Notes that `callee` is called by `how`, amending its finding.
     fn call(&mut self, callee: &Val, how: &str) {
-        if let Val::Global(g) = callee {
-            if !g.called.replace(true) {
-                if let Some(h) = g.hit.and_then(|i| self.ctx.hits.get_mut(i)) {
-                    h.message.push_str(" and calls it (");
-                    h.message.push_str(how);
-                    h.message.push(')');
-                }
-            }
+        if let Val::Global(g) = callee
+            && !g.called.replace(true)
+            && let Some(h) = g.hit.and_then(|i| self.ctx.hits.get_mut(i))
+        {
+            h.message.push_str(" and calls it (");
+            h.message.push_str(how);
+            h.message.push(')');
         }
     }
 
@@ -497,15 +496,15 @@ impl<'c, 's> Machine<'c, 's> {
         len: u64,
         at: u64,
     ) -> Result<Option<Vec<u8>>, Stop> {
-        if let Some(left) = src.remaining() {
-            if len > left {
-                return Err(Stop::Malformed(
-                    at,
-                    format!(
-                        "a {len}-byte payload but only {left} bytes remain (pickle data was truncated)"
-                    ),
-                ));
-            }
+        if let Some(left) = src.remaining()
+            && len > left
+        {
+            return Err(Stop::Malformed(
+                at,
+                format!(
+                    "a {len}-byte payload but only {left} bytes remain (pickle data was truncated)"
+                ),
+            ));
         }
         if len <= KEEP_STR {
             let mut buf = vec![0u8; len as usize];
@@ -903,15 +902,15 @@ impl<'c, 's> Machine<'c, 's> {
                 }
                 0x95 => {
                     let n = u64::from_le_bytes(Self::read_n::<S, 8>(src, at)?);
-                    if let Some(left) = src.remaining() {
-                        if n > left {
-                            return Err(Stop::Malformed(
-                                at,
-                                format!(
-                                    "a {n}-byte frame but only {left} bytes remain (pickle data was truncated)"
-                                ),
-                            ));
-                        }
+                    if let Some(left) = src.remaining()
+                        && n > left
+                    {
+                        return Err(Stop::Malformed(
+                            at,
+                            format!(
+                                "a {n}-byte frame but only {left} bytes remain (pickle data was truncated)"
+                            ),
+                        ));
                     }
                 }
                 other => {
@@ -1009,13 +1008,13 @@ impl<'c, 's> Machine<'c, 's> {
         let Some(bytes) = arr.bytes else {
             return Err(Stop::Malformed(at, "joblib array size overflows".into()));
         };
-        if let Some(left) = src.remaining() {
-            if bytes > left {
-                return Err(Stop::Malformed(
-                    at,
-                    format!("joblib array of {bytes} bytes but only {left} bytes remain"),
-                ));
-            }
+        if let Some(left) = src.remaining()
+            && bytes > left
+        {
+            return Err(Stop::Malformed(
+                at,
+                format!("joblib array of {bytes} bytes but only {left} bytes remain"),
+            ));
         }
         src.skip(bytes).map_err(|e| truncated(e, at))?;
         Ok(())
@@ -1200,10 +1199,10 @@ fn dtype_of(dt: &Obj) -> Option<(u64, bool)> {
     let (mut size, mut object) = super::numpy::descr_size(descr)?;
     // State: (version, byteorder, subarray, names, fields, elsize, alignment, flags).
     if let Some(Val::Tuple(st)) = dt.state() {
-        if let Some(Val::Int(elsize)) = st.get(5) {
-            if *elsize > 0 {
-                size = u64::try_from(*elsize).ok()?;
-            }
+        if let Some(Val::Int(elsize)) = st.get(5)
+            && *elsize > 0
+        {
+            size = u64::try_from(*elsize).ok()?;
         }
         if let Some(Val::Int(flags)) = st.get(7) {
             object |= flags & 1 != 0;

@@ -304,13 +304,13 @@ pub(crate) fn scan<S: Source + ?Sized>(src: &mut S, ctx: &mut Ctx) {
         }
         expect = expect.max(*end);
     }
-    if let Some(l) = data_len {
-        if l > expect {
-            r.bad(
-                "data",
-                format!("{} trailing bytes after the last tensor", l - expect),
-            );
-        }
+    if let Some(l) = data_len
+        && l > expect
+    {
+        r.bad(
+            "data",
+            format!("{} trailing bytes after the last tensor", l - expect),
+        );
     }
     if r.n > MAX_REPORTS {
         let extra = r.n - MAX_REPORTS;

@@ -397,10 +397,10 @@ fn reaches(from: &Val, target: *const ()) -> bool {
                         todo.push(c.clone());
                     }
                 }
-                if let Some(s) = &*o.state.borrow() {
-                    if s.container() {
-                        todo.push(s.clone());
-                    }
+                if let Some(s) = &*o.state.borrow()
+                    && s.container()
+                {
+                    todo.push(s.clone());
                 }
             }
             _ => {}

@@ -117,14 +117,12 @@ pub(crate) fn entries<A: RandomAccess + ?Sized>(
         if let Some(concat) = expected_end
             .checked_sub(cd_size)
             .and_then(|x| x.checked_sub(cd_off))
+            && concat > 0
+            && read_exact_at(a, &mut sig, start + cd_off + concat).is_ok()
+            && u32::from_le_bytes(sig) == CENTRAL
         {
-            if concat > 0
-                && read_exact_at(a, &mut sig, start + cd_off + concat).is_ok()
-                && u32::from_le_bytes(sig) == CENTRAL
-            {
-                shift = concat;
-                cd_off += concat;
-            }
+            shift = concat;
+            cd_off += concat;
         }
     }
     if cd_off.checked_add(cd_size).is_none_or(|e| e > len) {
