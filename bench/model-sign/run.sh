@@ -50,17 +50,6 @@ else:
     hc.use_file_serialization(hashing_algorithm=hash_type)
 signing.Config().use_elliptic_key_signer(private_key=key).set_hashing_config(hc).sign(model, sig)
 PY
-cat > "$OUT/sha256_rate.py" <<'PY'
-import hashlib, sys
-h = hashlib.sha256()
-with open(sys.argv[1], "rb", buffering=0) as f:
-    while True:
-        b = f.read(1 << 20)
-        if not b:
-            break
-        h.update(b)
-print(h.hexdigest())
-PY
 
 COLD=no
 if sync && echo 3 > /proc/sys/vm/drop_caches 2>/dev/null; then COLD=yes; fi
@@ -90,7 +79,7 @@ for round in $(seq "$RUNS"); do
 for cache in "${caches[@]}"; do
   # coreutils' sha256sum is a slow reference point: once is enough.
   [ "$round" = 1 ] && measure "sha256sum (single stream)" "$cache" "$S" -- sha256sum "$S"
-  measure "python hashlib sha256 (single stream)" "$cache" "$S" -- "$PY" "$OUT/sha256_rate.py" "$S"
+  measure "python hashlib sha256 (single stream)" "$cache" "$S" -- "$PY" bench/model-sign/sha256_rate.py "$S"
   # What the disk gives two readers at once (no hashing): the limit of the
   # parallel cases when the cache is cold.
   [ "$cache" = cold ] && measure "disk read, 2 readers (cat)" cold "${SH[@]}" -- bash -c 'cat "$1" "$2" > /dev/null & cat "$3" "$4" > /dev/null; wait' _ "${SH[@]}"

@@ -16,17 +16,6 @@ trap 'rm -rf "$OUT/one"' EXIT
 F=$OUT/one/model.safetensors
 head -c "$((SIZE_GIB << 30))" /dev/urandom > "$F"
 BYTES=$((SIZE_GIB << 30))
-cat > "$OUT/sha256_rate.py" <<'PY'
-import hashlib, sys
-h = hashlib.sha256()
-with open(sys.argv[1], "rb", buffering=0) as f:
-    while True:
-        b = f.read(1 << 20)
-        if not b:
-            break
-        h.update(b)
-print(h.hexdigest())
-PY
 secs() { local t0 t1; t0=$(date +%s.%N); "$@" > /dev/null; t1=$(date +%s.%N); echo "$t1 - $t0" | bc -l; }
 printf '%-6s %22s %22s %22s %14s %14s\n' round "openssl GB/s (memory)" "hashlib GB/s (cache)" "palisade GB/s (cache)" "vs openssl" "vs hashlib"
 for r in $(seq "$RUNS"); do
@@ -34,7 +23,7 @@ for r in $(seq "$RUNS"); do
   # "... 1048576 bytes: X k" per second; the last field of the sha256 line is
   # the 1 MiB-block rate in thousands of bytes per second.
   ossl=$(openssl speed -evp sha256 -bytes 1048576 -seconds 3 2>/dev/null | awk '/^sha256/ {v=$NF; sub(/k$/, "", v); print v * 1000 / 1e9}')
-  py=$(secs python3 "$OUT/sha256_rate.py" "$F")
+  py=$(secs python3 bench/model-sign/sha256_rate.py "$F")
   pal=$(secs "$PAL" model hash "$F")
   awk -v r="$r" -v o="$ossl" -v py="$py" -v pal="$pal" -v b="$BYTES" 'BEGIN {
     p = b / py / 1e9; q = b / pal / 1e9
