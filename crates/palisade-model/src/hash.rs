@@ -787,9 +787,14 @@ mod tests {
         let path = dir.path().join("big");
         let data: Vec<u8> = (0..(3 * BUF + 777)).map(|i| (i * 7 % 253) as u8).collect();
         std::fs::write(&path, &data).unwrap();
-        let shard = BUF as u64 + 1001;
+        assert_shards_are_sha256_of_each_range(&path, &data, BUF as u64 + 1001);
+    }
+
+    /// Hashes `path` (holding `data`) in shards of `shard` bytes, in the
+    /// current rayon pool, and checks every shard against sha2.
+    fn assert_shards_are_sha256_of_each_range(path: &Path, data: &[u8], shard: u64) {
         let manifest = hash_model(
-            &path,
+            path,
             &Options {
                 method: Method::Shards { shard_size: shard },
                 ..Options::default()
@@ -801,7 +806,7 @@ mod tests {
             .into_iter()
             .map(|(a, b)| sha2::Sha256::digest(&data[a as usize..b as usize]).into())
             .collect();
-        assert_eq!(got, want);
+        assert_eq!(got, want, "shards of {shard} bytes");
     }
 
     fn works(sizes: &[u64]) -> Vec<Work> {
@@ -877,28 +882,11 @@ mod tests {
         }
         let big = dir.path().join("f09");
         let data = std::fs::read(&big).unwrap();
-        let shard = 100_003;
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(2)
             .build()
             .unwrap();
-        let m = pool
-            .install(|| {
-                hash_model(
-                    &big,
-                    &Options {
-                        method: Method::Shards { shard_size: shard },
-                        ..Options::default()
-                    },
-                )
-            })
-            .unwrap();
-        let got: Vec<[u8; 32]> = m.items().map(|(_, d)| d.0).collect();
-        let want: Vec<[u8; 32]> = shard_ranges(data.len() as u64, shard)
-            .into_iter()
-            .map(|(a, b)| sha2::Sha256::digest(&data[a as usize..b as usize]).into())
-            .collect();
-        assert_eq!(got, want);
+        pool.install(|| assert_shards_are_sha256_of_each_range(&big, &data, 100_003));
     }
 
     /// A file of a pair that shrinks or grows after the walk is refused, and

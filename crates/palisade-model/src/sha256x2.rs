@@ -3,9 +3,10 @@
 //! One SHA-256 stream is a chain: each round waits for the one before it,
 //! so a core's SHA instructions sit idle for most of their latency. Two
 //! streams interleaved on one core fill those gaps: on an AMD EPYC with
-//! SHA-NI, 1.50x the single-stream rate (2.66 against 1.77 GB/s, see
-//! `bench/model-sign/README.md`). Hashing a model with several files then
-//! runs two files per core.
+//! SHA-NI, 1.50x the single-stream rate from memory (2.64-2.69 against
+//! 1.74-1.79 GB/s), and 1.20-1.28x for whole files read from the page cache
+//! on one core, the copy included (`bench/model-sign/single-stream.sh`).
+//! Hashing a model with several files then runs two files per core.
 //!
 //! No crate offers a multi-buffer SHA-256, so the interleaved compression
 //! is ours: [`compress_x2`] is sha2 0.10's x86 SHA-NI backend with every
