@@ -50,6 +50,7 @@ for round in $(seq "$ROUNDS"); do
     peak=$(awk -F: '/Maximum resident set size/ {gsub(/ /,"",$2); print $2}' "$OUT/time.txt")
     n=$(awk '/requests in/ {print $1}' "$OUT/wrk.txt")
     grep -q Non-2xx "$OUT/wrk.txt" && echo "warning: $bin had non-2xx answers" >&2
-    printf '%-40s %5d %10d %10d %8s %8s\n' "${bin: -40}" "$round" $((idle / 1024)) $((peak / 1024)) "$open" "$n"
+    label=$bin; [ ${#label} -le 40 ] || label=${label: -40}
+    printf '%-40s %5d %10d %10d %8s %8s\n' "$label" "$round" $((idle / 1024)) $((peak / 1024)) "$open" "$n"
   done
 done
