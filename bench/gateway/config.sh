@@ -42,3 +42,13 @@ wait_port() {
   echo "port $1 never opened" >&2
   return 1
 }
+
+# wrk_post_lua BODY: a wrk script POSTing BODY as JSON with the key $KEY.
+wrk_post_lua() {
+  cat <<LUA
+wrk.method = "POST"
+wrk.body = '$1'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $KEY"
+LUA
+}

@@ -19,12 +19,7 @@ command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk 
 PALISADE_BIN=$1 LOADGEN=none gateway_bench_setup
 palisade_config 18303 18300 "$OUT/palisade-audit.jsonl" > "$OUT/palisade.yaml"
 BODY='{"model":"demo-model","max_tokens":16,"messages":[{"role":"user","content":"What is the capital of France?"}]}'
-cat > "$OUT/post.lua" <<LUA
-wrk.method = "POST"
-wrk.body = '$BODY'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer $KEY"
-LUA
+wrk_post_lua "$BODY" > "$OUT/post.lua"
 # One stand-in for every binary, from the first one.
 "$1" gateway stand-in --listen 127.0.0.1:18300 --chunk-delay-ms 0 --tokens 16 2>"$OUT/standin.log" & PIDS+=($!)
 wait_port 18300

@@ -26,12 +26,7 @@ ulimit -n 65536 2>/dev/null || true
 PALISADE_BIN=$1 LOADGEN=none gateway_bench_setup
 palisade_config 18403 18400 "$OUT/palisade-audit.jsonl" > "$OUT/palisade.yaml"
 SBODY='{"model":"demo-model","stream":true,"max_tokens":16,"messages":[{"role":"user","content":"Stream please"}]}'
-cat > "$OUT/stream.lua" <<LUA
-wrk.method = "POST"
-wrk.body = '$SBODY'
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer $KEY"
-LUA
+wrk_post_lua "$SBODY" > "$OUT/stream.lua"
 "$1" gateway stand-in --listen 127.0.0.1:18400 --chunk-delay-ms "$STREAM_DELAY_MS" --tokens 16 2>"$OUT/standin.log" & PIDS+=($!)
 wait_port 18400
 printf '%-40s %5s %10s %10s %8s %8s\n' binary round "idle MiB" "peak MiB" open streams
